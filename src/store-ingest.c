@@ -1,0 +1,736 @@
+/*
+ * store-ingest.c: adding events to the store. One import is one
+ * transaction: nothing is visible until store_ingest_commit(), and an
+ * interrupted or failed import leaves the store as it was. Ids of
+ * customers, items and types are cached in memory; per-customer
+ * aggregates are summed in memory and written at the end (or when the
+ * caches grow past a bound, so memory stays flat on any input size).
+ */
+#include "config.h"
+#include "store-int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "util.h"
+
+/* Flush aggregates and forget cached customers past this many. */
+#define INGEST_MAX_CUSTOMERS	(256 * 1024)
+
+struct cust_agg {
+	int64_t		 n, first, last, purchases;
+	double		 spend;
+	uint64_t	 attrs_hash;
+};
+
+struct pair_agg {
+	int64_t		 n, first, last;
+};
+
+struct item_agg {
+	int64_t		 n;
+	int		 described;	/* name/category written this import */
+};
+
+struct type_ent {
+	int64_t		 id, n;
+	int		 is_purchase;
+};
+
+enum {
+	ST_EVENT, ST_CUST_SEL, ST_CUST_INS, ST_CUST_ATTRS, ST_ITEM_SEL,
+	ST_ITEM_INS, ST_ITEM_DESC, ST_TYPE_SEL, ST_TYPE_INS, ST_AGG, ST_PAIR,
+	ST_NITEMS, ST_TRUTH, ST_TRUTH_EV, ST_N
+};
+
+static const char *const ingest_sql[ST_N] = {
+	[ST_EVENT] = "INSERT INTO events(customer_id, ts, type_id, item_id, "
+	    "amount, quantity, channel, text, attrs, import_id, line) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_CUST_SEL] = "SELECT id FROM customers WHERE ext_id = ?1",
+	[ST_CUST_INS] = "INSERT INTO customers(ext_id, attrs) VALUES (?1, ?2)",
+	[ST_CUST_ATTRS] = "UPDATE customers SET attrs = "
+	    "json_patch(coalesce(attrs, '{}'), ?2) WHERE id = ?1",
+	[ST_ITEM_SEL] = "SELECT id FROM items WHERE ext_id = ?1",
+	[ST_ITEM_INS] = "INSERT INTO items(ext_id, name, category, price) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_ITEM_DESC] = "UPDATE items SET name = coalesce(?2, name), "
+	    "category = coalesce(?3, category), price = coalesce(?4, price) "
+	    "WHERE id = ?1",
+	[ST_TYPE_SEL] = "SELECT id FROM event_types WHERE name = ?1",
+	[ST_TYPE_INS] = "INSERT INTO event_types(name, is_purchase) "
+	    "VALUES (?1, ?2)",
+	[ST_AGG] = "UPDATE customers SET n_events = n_events + ?2, "
+	    "first_ts = min(coalesce(first_ts, ?3), ?3), "
+	    "last_ts = max(coalesce(last_ts, ?4), ?4), spend = spend + ?5, "
+	    "n_purchases = n_purchases + ?6 WHERE id = ?1",
+	[ST_PAIR] = "INSERT INTO customer_items(customer_id, item_id, n, "
+	    "first_ts, last_ts) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT(customer_id, item_id) DO UPDATE SET n = n + "
+	    "excluded.n, first_ts = min(first_ts, excluded.first_ts), "
+	    "last_ts = max(last_ts, excluded.last_ts)",
+	[ST_NITEMS] = "UPDATE customers SET n_items = (SELECT count(*) FROM "
+	    "customer_items WHERE customer_id = ?1) WHERE id = ?1",
+	[ST_TRUTH] = "INSERT INTO ground_truth(rule, customer_id, outcome, "
+	    "fired, import_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_TRUTH_EV] = "INSERT OR IGNORE INTO ground_truth_events(truth_id, "
+	    "event_id) VALUES (?1, ?2)",
+};
+
+struct ingest {
+	struct store	*s;
+	sqlite3_stmt	*st[ST_N];
+	int64_t		 import_id;
+	int		 sequence_time;
+	struct smap	*cust;		/* ext id -> customer id */
+	struct smap	*items;		/* ext id -> item id */
+	struct smap	*types;		/* name -> index in typev */
+	struct type_ent	*typev;
+	size_t		 ntypes;
+	struct imap	*agg;		/* customer id -> cust_agg */
+	struct imap	*pairs;		/* customer id << 32 | item id -> pair_agg */
+	struct imap	*item_agg;	/* item id -> item_agg */
+	int64_t		 rows, events, skipped, rejected;	/* this source */
+	int64_t		 events0;	/* events before this source */
+	double		 seconds;
+	int		 rebuild_index;	/* events index dropped at begin */
+};
+
+static void
+ingest_free(struct ingest *g)
+{
+	int i;
+
+	for (i = 0; i < ST_N; i++)
+		sqlite3_finalize(g->st[i]);
+	smap_free(g->cust);
+	smap_free(g->items);
+	smap_free(g->types);
+	free(g->typev);
+	imap_free(g->agg);
+	imap_free(g->pairs);
+	imap_free(g->item_agg);
+	free(g);
+}
+
+/* ROLLBACK (which also brings back a dropped index) and free. */
+void
+store_ingest_abort(struct ingest *g)
+{
+	if (g == NULL)
+		return;
+	store_rollback(g->s);
+	store_exec(g->s, "PRAGMA foreign_keys = ON", NULL);
+	ingest_free(g);
+}
+
+/* The import with this content hash, if any. */
+int64_t
+store_import_find(struct store *s, uint64_t hash, char **source, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT id, source FROM imports "
+	    "WHERE hash = ?1 ORDER BY id LIMIT 1", e);
+	char hex[17];
+	int64_t id = 0;
+	int rc;
+
+	if (source)
+		*source = NULL;
+	if (st == NULL)
+		return -1;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (source)
+			*source = xstrdup((const char *)
+			    sqlite3_column_text(st, 1));
+	} else if (rc != SQLITE_DONE)
+		id = store_dberr(s, e, "looking up imports");
+	sqlite3_finalize(st);
+	return id;
+}
+
+/* Refuse mixing real timestamps with line-order sequences in one store. */
+static int
+ingest_check_time_kind(struct ingest *g, struct err *e)
+{
+	const char *want = g->sequence_time ? "sequence" : "real";
+	char *have = store_meta_get(g->s, "time_kind", e);
+	int rc = 0;
+
+	if (have != NULL && strcmp(have, want) != 0)
+		rc = err_set(e, ERR_USAGE, "%s: the store holds events with "
+		    "%s times and this import has %s times; import it into a "
+		    "store of its own", g->s->path, have, want);
+	else if (have == NULL)
+		rc = store_meta_set(g->s, "time_kind", want, e);
+	free(have);
+	return rc;
+}
+
+/* BEGIN IMMEDIATE, prepare, and record the import. */
+struct ingest *
+store_ingest_begin(struct store *s, const struct ingest_info *info,
+    struct err *e)
+{
+	struct ingest *g;
+	int i;
+
+	if (s->readonly) {
+		err_set(e, ERR_USAGE, "%s: opened read-only", s->path);
+		return NULL;
+	}
+	/*
+	 * Every id an import writes comes from a lookup or insert in this
+	 * same transaction, so the per-row foreign-key probes prove nothing;
+	 * they are switched off for the import (they cost a quarter of its
+	 * time) and back on after it. The pragma is a no-op inside a
+	 * transaction, so it goes before BEGIN.
+	 */
+	if (store_exec(s, "PRAGMA foreign_keys = OFF", e) < 0)
+		return NULL;
+	if (store_begin(s, e) < 0) {
+		store_exec(s, "PRAGMA foreign_keys = ON", NULL);
+		return NULL;
+	}
+	g = xcalloc(1, sizeof(*g));
+	g->s = s;
+	/* Into an empty store, building the events index once at the end
+	 * (a sort) is faster than keeping it in random order row by row. */
+	if (store_is_empty(s) == 1) {
+		if (store_exec(s, "DROP INDEX events_customer_ts", e) < 0)
+			goto fail;
+		g->rebuild_index = 1;
+	}
+	g->s = s;
+	g->sequence_time = info->sequence_time;
+	for (i = 0; i < ST_N; i++)
+		if ((g->st[i] = store_prepare(s, ingest_sql[i], e)) == NULL)
+			goto fail;
+	g->cust = smap_new();
+	g->items = smap_new();
+	g->types = smap_new();
+	g->agg = imap_new(sizeof(struct cust_agg));
+	g->pairs = imap_new(sizeof(struct pair_agg));
+	g->item_agg = imap_new(sizeof(struct item_agg));
+	if (ingest_check_time_kind(g, e) < 0)
+		goto fail;
+	if (store_ingest_source(g, info, e) < 0)
+		goto fail;
+	return g;
+fail:
+	store_ingest_abort(g);
+	return NULL;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_double_or_null(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* Id of the row named by key through a select, else inserted; -1 on error. */
+static int64_t
+ingest_lookup(struct ingest *g, int sel, const char *key, struct err *e)
+{
+	sqlite3_stmt *st = g->st[sel];
+	int64_t id = 0;
+	int rc;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(g->s, e, "looking up an id");
+	return id;
+}
+
+static int64_t
+ingest_insert(struct ingest *g, sqlite3_stmt *st, struct err *e,
+    const char *what)
+{
+	if (store_step_done(g->s, st, e, what) < 0)
+		return -1;
+	sqlite3_clear_bindings(st);
+	return sqlite3_last_insert_rowid(g->s->db);
+}
+
+static int64_t
+ingest_customer(struct ingest *g, const char *ext, const char *attrs,
+    int *isnew, struct err *e)
+{
+	size_t len = strlen(ext);
+	int64_t *slot = smap_get(g->cust, ext, len), id;
+
+	*isnew = 0;
+	if (slot != NULL)
+		return *slot;
+	if ((id = ingest_lookup(g, ST_CUST_SEL, ext, e)) < 0)
+		return -1;
+	if (id == 0) {
+		sqlite3_bind_text(g->st[ST_CUST_INS], 1, ext, -1, SQLITE_STATIC);
+		bind_text_or_null(g->st[ST_CUST_INS], 2, attrs);
+		if ((id = ingest_insert(g, g->st[ST_CUST_INS], e,
+		    "adding a customer")) < 0)
+			return -1;
+		*isnew = 1;
+	}
+	smap_put(g->cust, ext, len, id, NULL);
+	return id;
+}
+
+static int
+is_purchase_type(const char *name)
+{
+	return strcmp(name, "purchase") == 0 ||
+	    strcmp(name, "transaction") == 0 || strcmp(name, "order") == 0;
+}
+
+static struct type_ent *
+ingest_type(struct ingest *g, const char *name, struct err *e)
+{
+	size_t len = strlen(name);
+	int64_t *slot = smap_get(g->types, name, len), id;
+	struct type_ent *t;
+
+	if (slot != NULL)
+		return &g->typev[*slot];
+	if ((id = ingest_lookup(g, ST_TYPE_SEL, name, e)) < 0)
+		return NULL;
+	if (id == 0) {
+		sqlite3_bind_text(g->st[ST_TYPE_INS], 1, name, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(g->st[ST_TYPE_INS], 2, is_purchase_type(name));
+		if ((id = ingest_insert(g, g->st[ST_TYPE_INS], e,
+		    "adding an event type")) < 0)
+			return NULL;
+	}
+	g->typev = xreallocarray(g->typev, g->ntypes + 1, sizeof(*g->typev));
+	t = &g->typev[g->ntypes];
+	t->id = id;
+	t->n = 0;
+	t->is_purchase = is_purchase_type(name);
+	smap_put(g->types, name, len, (int64_t)g->ntypes++, NULL);
+	return t;
+}
+
+/* Item id for ext, added or described as needed. */
+static int64_t
+ingest_item_id(struct ingest *g, const char *ext, const char *name,
+    const char *category, double price, struct err *e)
+{
+	size_t len = strlen(ext);
+	int64_t *slot = smap_get(g->items, ext, len), id;
+	struct item_agg *ia;
+	sqlite3_stmt *st;
+	int isnew;
+
+	if (slot != NULL) {
+		id = *slot;
+		ia = imap_get(g->item_agg, id);
+		if (ia->described || (name == NULL && category == NULL &&
+		    isnan(price)))
+			return id;
+	} else {
+		if ((id = ingest_lookup(g, ST_ITEM_SEL, ext, e)) < 0)
+			return -1;
+		if (id == 0) {
+			st = g->st[ST_ITEM_INS];
+			sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+			bind_text_or_null(st, 2, name);
+			bind_text_or_null(st, 3, category);
+			bind_double_or_null(st, 4, price);
+			if ((id = ingest_insert(g, st, e, "adding an item")) < 0)
+				return -1;
+			smap_put(g->items, ext, len, id, NULL);
+			ia = imap_put(g->item_agg, id, &isnew);
+			ia->described = name != NULL || category != NULL;
+			return id;
+		}
+		smap_put(g->items, ext, len, id, NULL);
+		ia = imap_put(g->item_agg, id, &isnew);
+		if (name == NULL && category == NULL && isnan(price))
+			return id;
+	}
+	st = g->st[ST_ITEM_DESC];
+	sqlite3_bind_int64(st, 1, id);
+	bind_text_or_null(st, 2, name);
+	bind_text_or_null(st, 3, category);
+	bind_double_or_null(st, 4, price);
+	if (store_step_done(g->s, st, e, "describing an item") < 0)
+		return -1;
+	sqlite3_clear_bindings(st);
+	ia->described = 1;
+	return id;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Write summed aggregates of the customers seen, then forget them. */
+static int
+ingest_flush(struct ingest *g, struct err *e)
+{
+	sqlite3_stmt *st;
+	struct cust_agg *ca;
+	struct pair_agg *pa;
+	int64_t key, *keys;
+	size_t pos, n, i;
+
+	st = g->st[ST_AGG];
+	pos = 0;
+	while ((ca = imap_next(g->agg, &pos, &key)) != NULL) {
+		if (ca->n == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, key);
+		sqlite3_bind_int64(st, 2, ca->n);
+		sqlite3_bind_int64(st, 3, ca->first);
+		sqlite3_bind_int64(st, 4, ca->last);
+		sqlite3_bind_double(st, 5, ca->spend);
+		sqlite3_bind_int64(st, 6, ca->purchases);
+		if (store_step_done(g->s, st, e, "updating customers") < 0)
+			return -1;
+	}
+	/* Pairs in key order: sequential inserts into the b-tree. */
+	n = imap_count(g->pairs);
+	keys = xmalloc((n ? n : 1) * sizeof(*keys));
+	pos = 0;
+	for (i = 0; imap_next(g->pairs, &pos, &keys[i]) != NULL; i++)
+		;
+	qsort(keys, n, sizeof(*keys), cmp_i64);
+	st = g->st[ST_PAIR];
+	for (i = 0; i < n; i++) {
+		pa = imap_get(g->pairs, keys[i]);
+		sqlite3_bind_int64(st, 1, keys[i] >> 32);
+		sqlite3_bind_int64(st, 2, keys[i] & 0xffffffff);
+		sqlite3_bind_int64(st, 3, pa->n);
+		sqlite3_bind_int64(st, 4, pa->first);
+		sqlite3_bind_int64(st, 5, pa->last);
+		if (store_step_done(g->s, st, e, "updating customer items") < 0) {
+			free(keys);
+			return -1;
+		}
+	}
+	free(keys);
+	st = g->st[ST_NITEMS];
+	pos = 0;
+	while ((ca = imap_next(g->agg, &pos, &key)) != NULL) {
+		sqlite3_bind_int64(st, 1, key);
+		if (store_step_done(g->s, st, e, "counting items") < 0)
+			return -1;
+	}
+	imap_free(g->agg);
+	imap_free(g->pairs);
+	smap_free(g->cust);
+	g->agg = imap_new(sizeof(struct cust_agg));
+	g->pairs = imap_new(sizeof(struct pair_agg));
+	g->cust = smap_new();
+	return 0;
+}
+
+/* Add one event. */
+int64_t
+store_ingest_event(struct ingest *g, const struct ingest_event *ev,
+    struct err *e)
+{
+	struct type_ent *t;
+	struct cust_agg *ca;
+	sqlite3_stmt *st;
+	int64_t cid, iid = 0, eid;
+	int isnew, cnew;
+
+	if (ev->customer == NULL || ev->customer[0] == '\0')
+		return err_set(e, ERR_PARSE, "missing customer id");
+	if (ev->type == NULL || ev->type[0] == '\0')
+		return err_set(e, ERR_PARSE, "missing event type");
+	if (imap_count(g->agg) >= INGEST_MAX_CUSTOMERS &&
+	    ingest_flush(g, e) < 0)
+		return -1;
+	if ((cid = ingest_customer(g, ev->customer, ev->cust_attrs, &cnew,
+	    e)) < 0)
+		return -1;
+	if (cid > INT32_MAX)
+		return err_set(e, ERR_LIMIT, "more than %d customers",
+		    INT32_MAX);
+	if ((t = ingest_type(g, ev->type, e)) == NULL)
+		return -1;
+	if (ev->item != NULL && ev->item[0] != '\0' &&
+	    (iid = ingest_item_id(g, ev->item, ev->item_name, ev->category,
+	    ev->price, e)) < 0)
+		return -1;
+	if (iid > INT32_MAX)
+		return err_set(e, ERR_LIMIT, "more than %d items", INT32_MAX);
+
+	st = g->st[ST_EVENT];
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, ev->ts);
+	sqlite3_bind_int64(st, 3, t->id);
+	if (iid)
+		sqlite3_bind_int64(st, 4, iid);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_double_or_null(st, 5, ev->amount);
+	bind_double_or_null(st, 6, ev->quantity);
+	bind_text_or_null(st, 7, ev->channel);
+	bind_text_or_null(st, 8, ev->text);
+	bind_text_or_null(st, 9, ev->attrs);
+	sqlite3_bind_int64(st, 10, g->import_id);
+	if (ev->line > 0)
+		sqlite3_bind_int64(st, 11, ev->line);
+	else
+		sqlite3_bind_null(st, 11);
+	if ((eid = ingest_insert(g, st, e, "adding an event")) < 0)
+		return -1;
+	g->events++;
+	t->n++;
+
+	ca = imap_put(g->agg, cid, &isnew);
+	if (isnew) {
+		ca->first = ca->last = ev->ts;
+		if (cnew && ev->cust_attrs != NULL)
+			ca->attrs_hash = hash_bytes(ev->cust_attrs,
+			    strlen(ev->cust_attrs), 1);
+	}
+	if (ev->cust_attrs != NULL) {
+		uint64_t h = hash_bytes(ev->cust_attrs,
+		    strlen(ev->cust_attrs), 1);
+
+		if (h != ca->attrs_hash) {
+			st = g->st[ST_CUST_ATTRS];
+			sqlite3_bind_int64(st, 1, cid);
+			sqlite3_bind_text(st, 2, ev->cust_attrs, -1,
+			    SQLITE_STATIC);
+			if (store_step_done(g->s, st, e,
+			    "setting customer attributes") < 0)
+				return err_set(e, ERR_PARSE, "customer "
+				    "attributes are not a JSON object: %s",
+				    ev->cust_attrs);
+			ca->attrs_hash = h;
+		}
+	}
+	ca->n++;
+	if (ev->ts < ca->first)
+		ca->first = ev->ts;
+	if (ev->ts > ca->last)
+		ca->last = ev->ts;
+	if (!isnan(ev->amount))
+		ca->spend += ev->amount;
+	if (t->is_purchase)
+		ca->purchases++;
+	if (iid) {
+		struct pair_agg *pa = imap_put(g->pairs,
+		    (cid << 32) | iid, &isnew);
+		struct item_agg *ia = imap_get(g->item_agg, iid);
+
+		if (isnew)
+			pa->first = pa->last = ev->ts;
+		pa->n++;
+		if (ev->ts < pa->first)
+			pa->first = ev->ts;
+		if (ev->ts > pa->last)
+			pa->last = ev->ts;
+		ia->n++;
+	}
+	return eid;
+}
+
+/* Add or describe a catalog item. */
+int
+store_ingest_item(struct ingest *g, const char *item, const char *name,
+    const char *category, double price, struct err *e)
+{
+	if (item == NULL || item[0] == '\0')
+		return err_set(e, ERR_PARSE, "missing item id");
+	return ingest_item_id(g, item, name, category, price, e) < 0 ? -1 : 0;
+}
+
+/* Record one planted trigger occurrence. */
+int
+store_ingest_truth(struct ingest *g, const char *rule, const char *customer,
+    const char *outcome, int fired, const int64_t *ids, size_t n,
+    struct err *e)
+{
+	sqlite3_stmt *st = g->st[ST_TRUTH];
+	int64_t cid, tid;
+	int cnew;
+	size_t i;
+
+	if ((cid = ingest_customer(g, customer, NULL, &cnew, e)) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, fired != 0);
+	sqlite3_bind_int64(st, 5, g->import_id);
+	if ((tid = ingest_insert(g, st, e, "adding ground truth")) < 0)
+		return -1;
+	st = g->st[ST_TRUTH_EV];
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, tid);
+		sqlite3_bind_int64(st, 2, ids[i]);
+		if (store_step_done(g->s, st, e, "adding ground truth") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Write the current source's counts into its imports row. */
+static int
+ingest_close_source(struct ingest *g, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (g->import_id == 0)
+		return 0;
+	if ((st = store_prepare(g->s, "UPDATE imports SET seconds = ?2, "
+	    "rows = ?3, events = ?4, skipped = ?5, rejected = ?6 "
+	    "WHERE id = ?1", e)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, g->import_id);
+	sqlite3_bind_double(st, 2, g->seconds);
+	sqlite3_bind_int64(st, 3, g->rows);
+	sqlite3_bind_int64(st, 4, g->events - g->events0);
+	sqlite3_bind_int64(st, 5, g->skipped);
+	sqlite3_bind_int64(st, 6, g->rejected);
+	rc = store_step_done(g->s, st, e, "finishing the import");
+	sqlite3_finalize(st);
+	g->rows = g->skipped = g->rejected = 0;
+	g->events0 = g->events;
+	g->seconds = 0;
+	return rc;
+}
+
+/* Start the next source (file) of this import. */
+int
+store_ingest_source(struct ingest *g, const struct ingest_info *info,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+	char hex[17];
+	int rc;
+
+	if (ingest_close_source(g, e) < 0)
+		return -1;
+	if (info->sequence_time != g->sequence_time)
+		return err_set(e, ERR_USAGE, "%s: cannot mix sequence and "
+		    "real times in one import", info->source);
+	st = store_prepare(g->s, "INSERT INTO imports(source, hash, bytes, "
+	    "preset, map, started) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", e);
+	if (st == NULL)
+		return -1;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)info->hash);
+	sqlite3_bind_text(st, 1, info->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, info->bytes);
+	sqlite3_bind_text(st, 4, info->preset, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, info->map, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+	rc = store_step_done(g->s, st, e, "recording the import");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return -1;
+	g->import_id = sqlite3_last_insert_rowid(g->s->db);
+	return 0;
+}
+
+/* Seconds spent on the current source, for its imports row. */
+void
+store_ingest_seconds(struct ingest *g, double seconds)
+{
+	g->seconds = seconds;
+}
+
+/* Count rows read, skipped and rejected for the imports log. */
+void
+store_ingest_count(struct ingest *g, int64_t rows, int64_t skipped,
+    int64_t rejected)
+{
+	g->rows += rows;
+	g->skipped += skipped;
+	g->rejected += rejected;
+}
+
+/* Events added so far. */
+int64_t
+store_ingest_events(const struct ingest *g)
+{
+	return g->events;
+}
+
+/* Aggregates, counters, imports row, COMMIT. */
+int
+store_ingest_commit(struct ingest *g, double seconds, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct item_agg *ia;
+	int64_t key;
+	size_t pos, i;
+
+	if (ingest_flush(g, e) < 0)
+		goto fail;
+	if ((st = store_prepare(g->s, "UPDATE event_types SET n_events = "
+	    "n_events + ?2 WHERE id = ?1", e)) == NULL)
+		goto fail;
+	for (i = 0; i < g->ntypes; i++) {
+		sqlite3_bind_int64(st, 1, g->typev[i].id);
+		sqlite3_bind_int64(st, 2, g->typev[i].n);
+		if (store_step_done(g->s, st, e, "counting types") < 0)
+			goto fail;
+	}
+	sqlite3_finalize(st);
+	if ((st = store_prepare(g->s, "UPDATE items SET n_events = "
+	    "n_events + ?2 WHERE id = ?1", e)) == NULL)
+		goto fail;
+	pos = 0;
+	while ((ia = imap_next(g->item_agg, &pos, &key)) != NULL) {
+		if (ia->n == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, key);
+		sqlite3_bind_int64(st, 2, ia->n);
+		if (store_step_done(g->s, st, e, "counting items") < 0)
+			goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (seconds >= 0)
+		g->seconds = seconds;
+	if (ingest_close_source(g, e) < 0)
+		goto fail;
+	if (g->rebuild_index && store_exec(g->s, STORE_EVENTS_INDEX, e) < 0)
+		goto fail;
+	if (store_commit(g->s, e) < 0)
+		goto fail;
+	store_exec(g->s, "PRAGMA foreign_keys = ON", NULL);
+	ingest_free(g);
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	store_ingest_abort(g);
+	return -1;
+}

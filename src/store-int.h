@@ -1,0 +1,34 @@
+/*
+ * store-int.h: what the store*.c files share. Not for other modules.
+ */
+#ifndef JS_STORE_INT_H
+#define JS_STORE_INT_H
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+	int		 from_version;	/* schema version found on open */
+	int		 readonly;
+};
+
+/* The index of one customer's events by time (dropped and rebuilt by a
+ * first import). */
+#define STORE_EVENTS_INDEX \
+	"CREATE INDEX events_customer_ts ON events(customer_id, ts)"
+
+/* 1 when the store holds no events, 0 when it does, -1 on error. */
+int	store_is_empty(struct store *);
+/* ERR_DB with the connection's message, prefixed by what; returns -1. */
+int	store_dberr(struct store *, struct err *, const char *what);
+/* Prepare sql or fill e; NULL on error. */
+sqlite3_stmt *store_prepare(struct store *, const char *sql, struct err *);
+/* Run statements without results. */
+int	store_exec(struct store *, const char *sql, struct err *);
+/* Step a statement to SQLITE_DONE and reset it. */
+int	store_step_done(struct store *, sqlite3_stmt *, struct err *,
+	    const char *what);
+
+#endif

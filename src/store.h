@@ -1,0 +1,189 @@
+/*
+ * store.h: the event store, one SQLite file. Owns one connection, its
+ * prepared statements and the schema (versioned by PRAGMA user_version).
+ * Only store*.c include sqlite3.h; nothing here prints.
+ */
+#ifndef JS_STORE_H
+#define JS_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct err;
+struct store;			/* opaque: store.c */
+struct ingest;			/* opaque: one import in one transaction */
+
+/* Schema version this build writes (PRAGMA user_version). */
+#define STORE_VERSION	1
+
+enum {
+	STORE_CREATE	= 1 << 0,	/* create the file if missing */
+	STORE_READONLY	= 1 << 1,	/* never write (no migration either) */
+	STORE_NOMIGRATE	= 1 << 2	/* refuse an older schema */
+};
+
+/*
+ * Open the store at path. A new file gets the current schema; an older
+ * schema is migrated in one transaction (store_migrated_from() tells from
+ * which version) unless STORE_NOMIGRATE; a newer one is refused.
+ * Returns NULL and fills e on error.
+ */
+struct store	*store_open(const char *path, int flags, struct err *e);
+void		 store_close(struct store *);
+/* The schema version found on open before migration (0 = new file). */
+int		 store_migrated_from(const struct store *);
+const char	*store_path(const struct store *);
+
+/* Key/value settings in table meta; get returns a copy or NULL. */
+char		*store_meta_get(struct store *, const char *key, struct err *);
+int		 store_meta_set(struct store *, const char *key,
+		    const char *value, struct err *);
+
+/* Explicit transactions for callers that group several writes. */
+int		 store_begin(struct store *, struct err *);
+int		 store_commit(struct store *, struct err *);
+void		 store_rollback(struct store *);
+
+/* ---- imports ---- */
+
+struct ingest_info {
+	const char	*source;	/* file path or "sample:..." */
+	uint64_t	 hash;		/* content hash of the file, 0 if none */
+	int64_t		 bytes;		/* file size */
+	const char	*preset;	/* NULL if none */
+	const char	*map;		/* the mapping spec used, or NULL */
+	int		 sequence_time;	/* 1: times are line order, not real */
+};
+
+/* One event to add; strings are NUL-terminated, NULL when missing. */
+struct ingest_event {
+	const char	*customer;	/* external id, required */
+	int64_t		 ts;		/* UTC seconds (or sequence number) */
+	const char	*type;		/* required */
+	const char	*item;		/* external id or NULL */
+	const char	*item_name;	/* NULL: keep what the store has */
+	const char	*category;
+	double		 price;		/* NAN when unknown */
+	double		 amount;	/* NAN when missing */
+	double		 quantity;	/* NAN when missing */
+	const char	*channel;
+	const char	*text;
+	const char	*attrs;		/* event attributes, JSON object */
+	const char	*cust_attrs;	/* customer attributes, JSON object */
+	int64_t		 line;		/* source line, 0 if none */
+};
+
+/*
+ * The import with this content hash already in the store: its id and
+ * source path (copy, caller frees), 0 if none, -1 on error.
+ */
+int64_t		 store_import_find(struct store *, uint64_t hash,
+		    char **source, struct err *);
+
+/*
+ * Start an import: BEGIN IMMEDIATE and record it in table imports.
+ * Everything added through the handle becomes visible at
+ * store_ingest_commit() or not at all. Returns NULL and fills e on error.
+ */
+struct ingest	*store_ingest_begin(struct store *, const struct ingest_info *,
+		    struct err *);
+/*
+ * Within the same transaction, finish the current source's counts and
+ * start recording the next file as its own row of table imports.
+ */
+int		 store_ingest_source(struct ingest *, const struct ingest_info *,
+		    struct err *);
+/* Add one event; returns its event id, or -1 and fills e. */
+int64_t		 store_ingest_event(struct ingest *, const struct ingest_event *,
+		    struct err *);
+/* Add or update an item of the catalog (name, category, price may be NULL/NAN). */
+int		 store_ingest_item(struct ingest *, const char *item,
+		    const char *name, const char *category, double price,
+		    struct err *);
+/* Record a planted trigger (sample data): rule, customer, outcome and events. */
+int		 store_ingest_truth(struct ingest *, const char *rule,
+		    const char *customer, const char *outcome, int fired,
+		    const int64_t *event_ids, size_t n, struct err *);
+/* Count a skipped (not an error) and a rejected row for the summary. */
+void		 store_ingest_count(struct ingest *, int64_t rows,
+		    int64_t skipped, int64_t rejected);
+/* Seconds spent on the current source (stored with it). */
+void		 store_ingest_seconds(struct ingest *, double);
+/* Events added so far. */
+int64_t		 store_ingest_events(const struct ingest *);
+/*
+ * Bring aggregates up to date, finish the imports rows (seconds < 0 keeps
+ * what store_ingest_seconds set), COMMIT, free. On error everything is
+ * rolled back and the handle freed as well.
+ */
+int		 store_ingest_commit(struct ingest *, double seconds,
+		    struct err *);
+/* ROLLBACK and free; accepts NULL. */
+void		 store_ingest_abort(struct ingest *);
+
+/* ---- what the store holds (journeyscope info) ---- */
+
+struct store_count {
+	char		*name;
+	int64_t		 n;
+};
+
+struct store_import_row {
+	int64_t		 id;
+	char		*source;
+	char		*preset;
+	int64_t		 started;	/* UTC seconds */
+	double		 seconds;
+	int64_t		 rows, events, skipped, rejected;
+};
+
+struct store_info {
+	int		 version;
+	int64_t		 customers, events, items, types, segments, models;
+	int64_t		 first_ts, last_ts;	/* 0 when no events */
+	int		 sequence_time;
+	struct store_count *type_counts;	/* most frequent first */
+	size_t		 n_type_counts;
+	struct store_import_row *imports;
+	size_t		 n_imports;
+	int64_t		 truths;		/* ground-truth rows */
+};
+int		 store_info_get(struct store *, struct store_info *, struct err *);
+void		 store_info_release(struct store_info *);
+
+/*
+ * A 64-bit checksum of the store's data, table by table in key order:
+ * customers, types, items, events, customer items, ground truth,
+ * segments, models, scores; not the imports log or meta. Equal stores
+ * give equal sums. Returns 0 or -1.
+ */
+int		 store_checksum(struct store *, uint64_t *out, struct err *);
+
+/* ---- customers, listed with keyset paging ---- */
+
+enum store_sort {
+	SORT_LAST,		/* last activity */
+	SORT_SPEND,
+	SORT_EVENTS,
+	SORT_ID			/* external id */
+};
+
+struct customer {
+	int64_t		 id;
+	char		 ext_id[128];
+	int64_t		 n_events, first_ts, last_ts, n_purchases, n_items;
+	double		 spend;
+};
+
+/*
+ * One page of at most n customers sorted by key (descending unless asc),
+ * strictly after *after (NULL: from the start). Never scans events and
+ * never uses OFFSET. Returns the number filled, or -1.
+ */
+int		 store_customers_page(struct store *, enum store_sort, int asc,
+		    const struct customer *after, struct customer *out,
+		    int n, struct err *);
+/* A customer by external id: 1 found, 0 not, -1 error. */
+int		 store_customer_get(struct store *, const char *ext_id,
+		    struct customer *, struct err *);
+
+#endif

@@ -1,0 +1,438 @@
+/*
+ * util.c: allocators that abort with a message, growable buffers, a stable
+ * byte hash, and two open-addressing hash maps used on import hot paths.
+ */
+#include "config.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+/* malloc or die. */
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+/* calloc or die. */
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (p == NULL)
+		fatal("out of memory allocating %zu x %zu bytes", n, sz);
+	return p;
+}
+
+/* realloc or die. */
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		fatal("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+/* realloc of n elements of sz bytes, checking the product. */
+void *
+xreallocarray(void *p, size_t n, size_t sz)
+{
+	if (sz != 0 && n > SIZE_MAX / sz)
+		fatal("allocation of %zu x %zu bytes overflows", n, sz);
+	return xrealloc(p, n * sz);
+}
+
+/* strdup or die. */
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+/* Copy of the first n bytes of s, NUL-terminated. */
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* An empty buffer. */
+void
+buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Free the buffer's storage. */
+void
+buf_release(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+/* Empty the buffer, keeping its storage. */
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+static void
+buf_grow(struct buf *b, size_t more)
+{
+	size_t need = b->len + more + 1;
+
+	if (need <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 64;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->data = xrealloc(b->data, b->cap);
+}
+
+/* Append n bytes. */
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* Append a string. */
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Append one byte. */
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
+/* Append formatted text. */
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Append a JSON string literal; bytes >= 0x80 pass through (UTF-8). */
+void
+buf_add_json_str(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':  buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		default:
+			if (c < 0x20) {
+				char u[6] = { '\\', 'u', '0', '0',
+				    hex[c >> 4], hex[c & 15] };
+				buf_add(b, u, 6);
+			} else
+				buf_addc(b, (char)c);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* A fast stable 64-bit hash: 8-byte words folded with multiply-mix. */
+uint64_t
+hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ mix64(w ^ n)) * 0x9e3779b97f4a7c15ULL;
+	return mix64(h);
+}
+
+/* ---- string map ---- */
+
+struct sslot {
+	char	*key;		/* owned; NULL = empty */
+	size_t	 len;
+	uint64_t hash;
+	int64_t	 val;
+};
+
+struct smap {
+	struct sslot	*slots;
+	size_t		 cap;	/* power of two */
+	size_t		 n;
+};
+
+/* An empty string map. */
+struct smap *
+smap_new(void)
+{
+	struct smap *m = xcalloc(1, sizeof(*m));
+
+	m->cap = 64;
+	m->slots = xcalloc(m->cap, sizeof(*m->slots));
+	return m;
+}
+
+/* Free the map and its keys. */
+void
+smap_free(struct smap *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->cap; i++)
+		free(m->slots[i].key);
+	free(m->slots);
+	free(m);
+}
+
+static struct sslot *
+smap_find(struct smap *m, const char *k, size_t len, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+
+	for (;;) {
+		struct sslot *s = &m->slots[i];
+
+		if (s->key == NULL || (s->hash == h && s->len == len &&
+		    memcmp(s->key, k, len) == 0))
+			return s;
+		i = (i + 1) & (m->cap - 1);
+	}
+}
+
+/* Value slot of key, or NULL. */
+int64_t *
+smap_get(struct smap *m, const char *k, size_t len)
+{
+	struct sslot *s = smap_find(m, k, len, hash_bytes(k, len, 0));
+
+	return s->key == NULL ? NULL : &s->val;
+}
+
+static void
+smap_rehash(struct smap *m)
+{
+	struct sslot *old = m->slots;
+	size_t i, oldcap = m->cap;
+
+	m->cap *= 2;
+	m->slots = xcalloc(m->cap, sizeof(*m->slots));
+	for (i = 0; i < oldcap; i++)
+		if (old[i].key != NULL)
+			*smap_find(m, old[i].key, old[i].len, old[i].hash) =
+			    old[i];
+	free(old);
+}
+
+/* Slot of key, inserted with v when absent. */
+int64_t *
+smap_put(struct smap *m, const char *k, size_t len, int64_t v, int *isnew)
+{
+	uint64_t h = hash_bytes(k, len, 0);
+	struct sslot *s;
+
+	if ((m->n + 1) * 4 > m->cap * 3)
+		smap_rehash(m);
+	s = smap_find(m, k, len, h);
+	if (s->key != NULL) {
+		if (isnew)
+			*isnew = 0;
+		return &s->val;
+	}
+	s->key = xstrndup(k, len);
+	s->len = len;
+	s->hash = h;
+	s->val = v;
+	m->n++;
+	if (isnew)
+		*isnew = 1;
+	return &s->val;
+}
+
+/* Number of keys. */
+size_t
+smap_count(const struct smap *m)
+{
+	return m->n;
+}
+
+/* ---- int map ---- */
+
+struct imap {
+	unsigned char	*slots;	/* cap x (8-byte key + used flag + slot) */
+	size_t		 cap, n, slot, stride;
+};
+
+#define IKEY(m, i)	((int64_t *)((m)->slots + (i) * (m)->stride))
+#define IUSED(m, i)	((m)->slots[(i) * (m)->stride + 8])
+#define IVAL(m, i)	((void *)((m)->slots + (i) * (m)->stride + 16))
+
+/* An empty int map whose values are slot_size zeroed bytes. */
+struct imap *
+imap_new(size_t slot_size)
+{
+	struct imap *m = xcalloc(1, sizeof(*m));
+
+	m->slot = slot_size;
+	m->stride = 16 + ((slot_size + 7) & ~(size_t)7);
+	m->cap = 64;
+	m->slots = xcalloc(m->cap, m->stride);
+	return m;
+}
+
+/* Free the map and its slots. */
+void
+imap_free(struct imap *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slots);
+	free(m);
+}
+
+static size_t
+imap_find(const struct imap *m, int64_t k)
+{
+	size_t i = (size_t)mix64((uint64_t)k) & (m->cap - 1);
+
+	while (IUSED(m, i) && *IKEY(m, i) != k)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* The slot of key k, or NULL. */
+void *
+imap_get(struct imap *m, int64_t k)
+{
+	size_t i = imap_find(m, k);
+
+	return IUSED(m, i) ? IVAL(m, i) : NULL;
+}
+
+/* The slot of key k, inserted zeroed when absent. */
+void *
+imap_put(struct imap *m, int64_t k, int *isnew)
+{
+	size_t i;
+
+	if ((m->n + 1) * 4 > m->cap * 3) {
+		unsigned char *old = m->slots;
+		size_t j, oldcap = m->cap;
+		struct imap tmp = *m;
+
+		m->cap *= 2;
+		m->slots = xcalloc(m->cap, m->stride);
+		tmp.slots = old;
+		tmp.cap = oldcap;
+		for (j = 0; j < oldcap; j++) {
+			if (!IUSED(&tmp, j))
+				continue;
+			i = imap_find(m, *IKEY(&tmp, j));
+			memcpy(m->slots + i * m->stride, old + j * m->stride,
+			    m->stride);
+		}
+		free(old);
+	}
+	i = imap_find(m, k);
+	if (isnew)
+		*isnew = !IUSED(m, i);
+	if (!IUSED(m, i)) {
+		*IKEY(m, i) = k;
+		IUSED(m, i) = 1;
+		m->n++;
+	}
+	return IVAL(m, i);
+}
+
+/* Number of keys. */
+size_t
+imap_count(const struct imap *m)
+{
+	return m->n;
+}
+
+/* Next used slot at or after *pos. */
+void *
+imap_next(struct imap *m, size_t *pos, int64_t *key)
+{
+	while (*pos < m->cap) {
+		size_t i = (*pos)++;
+
+		if (IUSED(m, i)) {
+			if (key)
+				*key = *IKEY(m, i);
+			return IVAL(m, i);
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,57 @@
+/*
+ * util.h: small allocators that abort on failure, a growable byte buffer,
+ * and open-addressing hash maps (string -> int64, int64 -> int64).
+ */
+#ifndef JS_UTIL_H
+#define JS_UTIL_H
+#include <stddef.h>
+#include <stdint.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+/* A growable buffer; owns data; data is always NUL-terminated. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 buf_init(struct buf *);
+void	 buf_release(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_adds(struct buf *, const char *);
+void	 buf_addc(struct buf *, char);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Append s (len bytes) as a JSON string literal, quotes included. */
+void	 buf_add_json_str(struct buf *, const char *, size_t);
+
+/* 64-bit hash of bytes (not cryptographic; stable across machines). */
+uint64_t hash_bytes(const void *, size_t, uint64_t seed);
+
+/* String -> int64 map; owns copies of its keys. */
+struct smap;
+struct smap	*smap_new(void);
+void		 smap_free(struct smap *);
+/* Returns a pointer to the value slot of key, or NULL if absent. */
+int64_t		*smap_get(struct smap *, const char *, size_t);
+/* Returns the slot for key, inserting it with value v if absent; *isnew set. */
+int64_t		*smap_put(struct smap *, const char *, size_t, int64_t, int *);
+size_t		 smap_count(const struct smap *);
+
+/* int64 key -> slot of fixed size (zeroed on insert); owns the slots. */
+struct imap;
+struct imap	*imap_new(size_t slot_size);
+void		 imap_free(struct imap *);
+void		*imap_get(struct imap *, int64_t);
+void		*imap_put(struct imap *, int64_t, int *isnew);
+size_t		 imap_count(const struct imap *);
+/* Iterate: *pos starts at 0; returns the next slot and its key, NULL at end. */
+void		*imap_next(struct imap *, size_t *pos, int64_t *key);
+
+#endif
