@@ -23,12 +23,10 @@
 
 struct cust_agg {
 	int64_t		 n, first, last, purchases;
+	int64_t		 items;		/* distinct items in this window */
 	double		 spend;
 	uint64_t	 attrs_hash;
-};
-
-struct pair_agg {
-	int64_t		 n, first, last;
+	int		 fresh;		/* created by this import, first window */
 };
 
 struct item_agg {
@@ -68,13 +66,8 @@ static const char *const ingest_sql[ST_N] = {
 	    "first_ts = min(coalesce(first_ts, ?3), ?3), "
 	    "last_ts = max(coalesce(last_ts, ?4), ?4), spend = spend + ?5, "
 	    "n_purchases = n_purchases + ?6 WHERE id = ?1",
-	[ST_PAIR] = "INSERT INTO customer_items(customer_id, item_id, n, "
-	    "first_ts, last_ts) VALUES (?1, ?2, ?3, ?4, ?5) "
-	    "ON CONFLICT(customer_id, item_id) DO UPDATE SET n = n + "
-	    "excluded.n, first_ts = min(first_ts, excluded.first_ts), "
-	    "last_ts = max(last_ts, excluded.last_ts)",
-	[ST_NITEMS] = "UPDATE customers SET n_items = (SELECT count(*) FROM "
-	    "customer_items WHERE customer_id = ?1) WHERE id = ?1",
+	[ST_PAIR] = "UPDATE customers SET n_items = ?2 WHERE id = ?1",
+	[ST_NITEMS] = "INSERT OR IGNORE INTO temp.recount(id) VALUES (?1)",
 	[ST_TRUTH] = "INSERT INTO ground_truth(rule, customer_id, outcome, "
 	    "fired, import_id) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_TRUTH_EV] = "INSERT OR IGNORE INTO ground_truth_events(truth_id, "
@@ -92,7 +85,7 @@ struct ingest {
 	struct type_ent	*typev;
 	size_t		 ntypes;
 	struct imap	*agg;		/* customer id -> cust_agg */
-	struct imap	*pairs;		/* customer id << 32 | item id -> pair_agg */
+	struct imap	*pairs;		/* customer id << 32 | item id, seen */
 	struct imap	*item_agg;	/* item id -> item_agg */
 	int64_t		 rows, events, skipped, rejected;	/* this source */
 	int64_t		 events0;	/* events before this source */
@@ -210,6 +203,10 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	}
 	g->s = s;
 	g->sequence_time = info->sequence_time;
+	/* customers whose distinct items are recounted at commit */
+	if (store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS recount "
+	    "(id INTEGER PRIMARY KEY); DELETE FROM temp.recount", e) < 0)
+		goto fail;
 	for (i = 0; i < ST_N; i++)
 		if ((g->st[i] = store_prepare(s, ingest_sql[i], e)) == NULL)
 			goto fail;
@@ -217,7 +214,7 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	g->items = smap_new();
 	g->types = smap_new();
 	g->agg = imap_new(sizeof(struct cust_agg));
-	g->pairs = imap_new(sizeof(struct pair_agg));
+	g->pairs = imap_new(0);
 	g->item_agg = imap_new(sizeof(struct item_agg));
 	if (ingest_check_time_kind(g, e) < 0)
 		goto fail;
@@ -384,29 +381,25 @@ ingest_item_id(struct ingest *g, const char *ext, const char *name,
 	return id;
 }
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Write summed aggregates of the customers seen, then forget them. */
+/*
+ * Write summed aggregates of the customers seen, then forget them.
+ * Distinct items: a customer this import created, seen in one window
+ * only, has exactly the pairs counted in memory; any other customer is
+ * recounted from its events (an index range per customer).
+ */
 static int
 ingest_flush(struct ingest *g, struct err *e)
 {
 	sqlite3_stmt *st;
 	struct cust_agg *ca;
-	struct pair_agg *pa;
-	int64_t key, *keys;
-	size_t pos, n, i;
+	int64_t key;
+	size_t pos;
 
-	st = g->st[ST_AGG];
 	pos = 0;
 	while ((ca = imap_next(g->agg, &pos, &key)) != NULL) {
 		if (ca->n == 0)
 			continue;
+		st = g->st[ST_AGG];
 		sqlite3_bind_int64(st, 1, key);
 		sqlite3_bind_int64(st, 2, ca->n);
 		sqlite3_bind_int64(st, 3, ca->first);
@@ -415,32 +408,10 @@ ingest_flush(struct ingest *g, struct err *e)
 		sqlite3_bind_int64(st, 6, ca->purchases);
 		if (store_step_done(g->s, st, e, "updating customers") < 0)
 			return -1;
-	}
-	/* Pairs in key order: sequential inserts into the b-tree. */
-	n = imap_count(g->pairs);
-	keys = xmalloc((n ? n : 1) * sizeof(*keys));
-	pos = 0;
-	for (i = 0; imap_next(g->pairs, &pos, &keys[i]) != NULL; i++)
-		;
-	qsort(keys, n, sizeof(*keys), cmp_i64);
-	st = g->st[ST_PAIR];
-	for (i = 0; i < n; i++) {
-		pa = imap_get(g->pairs, keys[i]);
-		sqlite3_bind_int64(st, 1, keys[i] >> 32);
-		sqlite3_bind_int64(st, 2, keys[i] & 0xffffffff);
-		sqlite3_bind_int64(st, 3, pa->n);
-		sqlite3_bind_int64(st, 4, pa->first);
-		sqlite3_bind_int64(st, 5, pa->last);
-		if (store_step_done(g->s, st, e, "updating customer items") < 0) {
-			free(keys);
-			return -1;
-		}
-	}
-	free(keys);
-	st = g->st[ST_NITEMS];
-	pos = 0;
-	while ((ca = imap_next(g->agg, &pos, &key)) != NULL) {
+		st = g->st[ca->fresh ? ST_PAIR : ST_NITEMS];
 		sqlite3_bind_int64(st, 1, key);
+		if (ca->fresh)
+			sqlite3_bind_int64(st, 2, ca->items);
 		if (store_step_done(g->s, st, e, "counting items") < 0)
 			return -1;
 	}
@@ -448,7 +419,7 @@ ingest_flush(struct ingest *g, struct err *e)
 	imap_free(g->pairs);
 	smap_free(g->cust);
 	g->agg = imap_new(sizeof(struct cust_agg));
-	g->pairs = imap_new(sizeof(struct pair_agg));
+	g->pairs = imap_new(0);
 	g->cust = smap_new();
 	return 0;
 }
@@ -511,6 +482,7 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 
 	ca = imap_put(g->agg, cid, &isnew);
 	if (isnew) {
+		ca->fresh = cnew;
 		ca->first = ca->last = ev->ts;
 		if (cnew && ev->cust_attrs != NULL)
 			ca->attrs_hash = hash_bytes(ev->cust_attrs,
@@ -543,17 +515,12 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	if (t->is_purchase)
 		ca->purchases++;
 	if (iid) {
-		struct pair_agg *pa = imap_put(g->pairs,
-		    (cid << 32) | iid, &isnew);
 		struct item_agg *ia = imap_get(g->item_agg, iid);
 
-		if (isnew)
-			pa->first = pa->last = ev->ts;
-		pa->n++;
-		if (ev->ts < pa->first)
-			pa->first = ev->ts;
-		if (ev->ts > pa->last)
-			pa->last = ev->ts;
+		if (ca->fresh) {
+			imap_put(g->pairs, (cid << 32) | iid, &isnew);
+			ca->items += isnew;
+		}
 		ia->n++;
 	}
 	return eid;
@@ -723,6 +690,10 @@ store_ingest_commit(struct ingest *g, double seconds, struct err *e)
 	if (ingest_close_source(g, e) < 0)
 		goto fail;
 	if (g->rebuild_index && store_exec(g->s, STORE_EVENTS_INDEX, e) < 0)
+		goto fail;
+	if (store_exec(g->s, "UPDATE customers SET n_items = (SELECT "
+	    "count(DISTINCT item_id) FROM events WHERE customer_id = "
+	    "customers.id) WHERE id IN (SELECT id FROM temp.recount)", e) < 0)
 		goto fail;
 	if (store_commit(g->s, e) < 0)
 		goto fail;

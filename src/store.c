@@ -81,14 +81,6 @@ static const char schema_v1[] =
 "  line INTEGER"			/* line in the source file */
 ");"
 STORE_EVENTS_INDEX ";"
-"CREATE TABLE customer_items ("
-"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-"  item_id INTEGER NOT NULL REFERENCES items(id),"
-"  n INTEGER NOT NULL,"
-"  first_ts INTEGER,"
-"  last_ts INTEGER,"
-"  PRIMARY KEY (customer_id, item_id)"
-") WITHOUT ROWID;"
 "CREATE TABLE ground_truth ("
 "  id INTEGER PRIMARY KEY,"
 "  rule TEXT NOT NULL,"
@@ -449,8 +441,6 @@ static const char *const checksum_sql[] = {
 	    "ORDER BY id",
 	"SELECT id, customer_id, ts, type_id, item_id, amount, quantity, "
 	    "channel, text, attrs, line FROM events ORDER BY id",
-	"SELECT customer_id, item_id, n, first_ts, last_ts FROM "
-	    "customer_items ORDER BY customer_id, item_id",
 	"SELECT id, rule, customer_id, outcome, fired FROM ground_truth "
 	    "ORDER BY id",
 	"SELECT truth_id, event_id FROM ground_truth_events "

@@ -152,7 +152,7 @@ void		 store_info_release(struct store_info *);
 
 /*
  * A 64-bit checksum of the store's data, table by table in key order:
- * customers, types, items, events, customer items, ground truth,
+ * customers, types, items, events, ground truth,
  * segments, models, scores; not the imports log or meta. Equal stores
  * give equal sums. Returns 0 or -1.
  */
