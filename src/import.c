@@ -410,6 +410,8 @@ parse_num(const char *s, double *out)
 static const char *
 src_val(struct reader *r, const struct source *s)
 {
+	if (s->spec == NULL)		/* target not mapped */
+		return NULL;
 	if (s->constant != NULL)
 		return s->constant;
 	return s->col >= 0 ? reader_field(r, (size_t)s->col) : NULL;

@@ -27,6 +27,8 @@ struct cust_agg {
 	double		 spend;
 	uint64_t	 attrs_hash;
 	int		 fresh;		/* created by this import, first window */
+	char		*ext;		/* fresh: external id (owned) */
+	char		*attrs;		/* fresh: attributes JSON (owned) */
 };
 
 struct item_agg {
@@ -40,7 +42,8 @@ struct type_ent {
 };
 
 enum {
-	ST_EVENT, ST_CUST_SEL, ST_CUST_INS, ST_CUST_ATTRS, ST_ITEM_SEL,
+	ST_EVENT, ST_CUST_SEL, ST_CUST_INS, ST_CUST_ATTRS, ST_JSON_PATCH,
+	ST_ITEM_SEL,
 	ST_ITEM_INS, ST_ITEM_DESC, ST_TYPE_SEL, ST_TYPE_INS, ST_AGG, ST_PAIR,
 	ST_NITEMS, ST_TRUTH, ST_TRUTH_EV, ST_N
 };
@@ -50,9 +53,12 @@ static const char *const ingest_sql[ST_N] = {
 	    "amount, quantity, channel, text, attrs, import_id, line) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_CUST_SEL] = "SELECT id FROM customers WHERE ext_id = ?1",
-	[ST_CUST_INS] = "INSERT INTO customers(ext_id, attrs) VALUES (?1, ?2)",
+	[ST_CUST_INS] = "INSERT INTO customers(id, ext_id, attrs, n_events, "
+	    "first_ts, last_ts, spend, n_purchases, n_items) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_CUST_ATTRS] = "UPDATE customers SET attrs = "
 	    "json_patch(coalesce(attrs, '{}'), ?2) WHERE id = ?1",
+	[ST_JSON_PATCH] = "SELECT json_patch(?1, ?2)",
 	[ST_ITEM_SEL] = "SELECT id FROM items WHERE ext_id = ?1",
 	[ST_ITEM_INS] = "INSERT INTO items(ext_id, name, category, price) "
 	    "VALUES (?1, ?2, ?3, ?4)",
@@ -91,7 +97,11 @@ struct ingest {
 	int64_t		 events0;	/* events before this source */
 	double		 seconds;
 	int		 rebuild_index;	/* events index dropped at begin */
+	int64_t		 next_cid;	/* id of the next new customer */
+	int64_t		 first_new_cid;	/* ids from here on: new this import */
 };
+
+static void	ingest_free_aggs(struct imap *);
 
 static void
 ingest_free(struct ingest *g)
@@ -104,10 +114,19 @@ ingest_free(struct ingest *g)
 	smap_free(g->items);
 	smap_free(g->types);
 	free(g->typev);
-	imap_free(g->agg);
+	if (g->agg != NULL)
+		ingest_free_aggs(g->agg);
 	imap_free(g->pairs);
 	imap_free(g->item_agg);
 	free(g);
+}
+
+/* After an import: foreign keys and WAL as every other writer has them. */
+static void
+ingest_restore(struct store *s)
+{
+	store_exec(s, "PRAGMA foreign_keys = ON", NULL);
+	store_exec(s, "PRAGMA journal_mode = WAL", NULL);
 }
 
 /* ROLLBACK (which also brings back a dropped index) and free. */
@@ -117,7 +136,7 @@ store_ingest_abort(struct ingest *g)
 	if (g == NULL)
 		return;
 	store_rollback(g->s);
-	store_exec(g->s, "PRAGMA foreign_keys = ON", NULL);
+	ingest_restore(g->s);
 	ingest_free(g);
 }
 
@@ -167,6 +186,21 @@ ingest_check_time_kind(struct ingest *g, struct err *e)
 	return rc;
 }
 
+static int
+ingest_lookup_int(struct ingest *g, const char *sql, int64_t *out,
+    struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(g->s, sql, e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store_dberr(g->s, e, sql);
+}
+
 /* BEGIN IMMEDIATE, prepare, and record the import. */
 struct ingest *
 store_ingest_begin(struct store *s, const struct ingest_info *info,
@@ -188,8 +222,16 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	 */
 	if (store_exec(s, "PRAGMA foreign_keys = OFF", e) < 0)
 		return NULL;
+	/*
+	 * A bulk import writes mostly new pages. In WAL mode each is written
+	 * twice (to the log, then checkpointed into the file); a rollback
+	 * journal only saves the few old pages it changes. Both are atomic
+	 * across a crash. If another connection holds the store open the
+	 * switch fails harmlessly and the import runs in WAL mode.
+	 */
+	store_exec(s, "PRAGMA journal_mode = TRUNCATE", NULL);
 	if (store_begin(s, e) < 0) {
-		store_exec(s, "PRAGMA foreign_keys = ON", NULL);
+		ingest_restore(s);
 		return NULL;
 	}
 	g = xcalloc(1, sizeof(*g));
@@ -218,6 +260,10 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	g->item_agg = imap_new(sizeof(struct item_agg));
 	if (ingest_check_time_kind(g, e) < 0)
 		goto fail;
+	if (ingest_lookup_int(g, "SELECT coalesce(max(id), 0) + 1 FROM "
+	    "customers", &g->next_cid, e) < 0)
+		goto fail;
+	g->first_new_cid = g->next_cid;
 	if (store_ingest_source(g, info, e) < 0)
 		goto fail;
 	return g;
@@ -272,27 +318,40 @@ ingest_insert(struct ingest *g, sqlite3_stmt *st, struct err *e,
 	return sqlite3_last_insert_rowid(g->s->db);
 }
 
+/*
+ * The id of customer ext and its aggregate slot. A customer new to the
+ * store gets the next id now and its row at the next flush, with its
+ * aggregates in one insert (foreign keys are checked at no point in
+ * between; everything lands in the same transaction).
+ */
 static int64_t
-ingest_customer(struct ingest *g, const char *ext, const char *attrs,
-    int *isnew, struct err *e)
+ingest_customer(struct ingest *g, const char *ext, struct cust_agg **cap,
+    struct err *e)
 {
 	size_t len = strlen(ext);
 	int64_t *slot = smap_get(g->cust, ext, len), id;
+	struct cust_agg *ca;
+	int isnew;
 
-	*isnew = 0;
-	if (slot != NULL)
+	if (slot != NULL) {
+		*cap = imap_get(g->agg, *slot);
 		return *slot;
+	}
 	if ((id = ingest_lookup(g, ST_CUST_SEL, ext, e)) < 0)
 		return -1;
 	if (id == 0) {
-		sqlite3_bind_text(g->st[ST_CUST_INS], 1, ext, -1, SQLITE_STATIC);
-		bind_text_or_null(g->st[ST_CUST_INS], 2, attrs);
-		if ((id = ingest_insert(g, g->st[ST_CUST_INS], e,
-		    "adding a customer")) < 0)
-			return -1;
-		*isnew = 1;
+		if (g->next_cid > INT32_MAX)
+			return err_set(e, ERR_LIMIT, "more than %d customers",
+			    INT32_MAX);
+		id = g->next_cid++;
+	}
+	ca = imap_put(g->agg, id, &isnew);
+	if (isnew && id >= g->first_new_cid) {
+		ca->fresh = 1;
+		ca->ext = xstrndup(ext, len);
 	}
 	smap_put(g->cust, ext, len, id, NULL);
+	*cap = ca;
 	return id;
 }
 
@@ -387,40 +446,145 @@ ingest_item_id(struct ingest *g, const char *ext, const char *name,
  * only, has exactly the pairs counted in memory; any other customer is
  * recounted from its events (an index range per customer).
  */
+struct agg_ref {
+	int64_t		 id;
+	struct cust_agg	*ca;
+};
+
+static int
+cmp_agg_ref(const void *a, const void *b)
+{
+	int64_t x = ((const struct agg_ref *)a)->id,
+	    y = ((const struct agg_ref *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Insert one new customer with its aggregates. */
+static int
+ingest_insert_customer(struct ingest *g, int64_t id, struct cust_agg *ca,
+    struct err *e)
+{
+	sqlite3_stmt *st = g->st[ST_CUST_INS];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, ca->ext, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, ca->attrs);
+	sqlite3_bind_int64(st, 4, ca->n);
+	if (ca->n > 0) {
+		sqlite3_bind_int64(st, 5, ca->first);
+		sqlite3_bind_int64(st, 6, ca->last);
+	} else {
+		sqlite3_bind_null(st, 5);
+		sqlite3_bind_null(st, 6);
+	}
+	sqlite3_bind_double(st, 7, ca->spend);
+	sqlite3_bind_int64(st, 8, ca->purchases);
+	sqlite3_bind_int64(st, 9, ca->items);
+	if (store_step_done(g->s, st, e, "adding a customer") < 0)
+		return -1;
+	sqlite3_clear_bindings(st);
+	return 0;
+}
+
+/* Add a known customer's aggregates and queue its items for a recount. */
+static int
+ingest_update_customer(struct ingest *g, int64_t id, struct cust_agg *ca,
+    struct err *e)
+{
+	sqlite3_stmt *st = g->st[ST_AGG];
+
+	if (ca->n == 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, ca->n);
+	sqlite3_bind_int64(st, 3, ca->first);
+	sqlite3_bind_int64(st, 4, ca->last);
+	sqlite3_bind_double(st, 5, ca->spend);
+	sqlite3_bind_int64(st, 6, ca->purchases);
+	if (store_step_done(g->s, st, e, "updating customers") < 0)
+		return -1;
+	st = g->st[ST_NITEMS];
+	sqlite3_bind_int64(st, 1, id);
+	return store_step_done(g->s, st, e, "counting items");
+}
+
+static void
+ingest_free_aggs(struct imap *agg)
+{
+	struct cust_agg *ca;
+	size_t pos = 0;
+
+	while ((ca = imap_next(agg, &pos, NULL)) != NULL) {
+		free(ca->ext);
+		free(ca->attrs);
+	}
+	imap_free(agg);
+}
+
+/*
+ * Write the aggregates of the customers seen, then forget them: new
+ * customers are inserted in id order (appends), known ones updated.
+ * Distinct items: a new customer's are the pairs counted in memory; a
+ * known customer's (or one seen again after a flush) are recounted from
+ * its events at commit.
+ */
 static int
 ingest_flush(struct ingest *g, struct err *e)
 {
-	sqlite3_stmt *st;
 	struct cust_agg *ca;
+	struct agg_ref *order;
 	int64_t key;
-	size_t pos;
+	size_t pos = 0, n = 0, i;
+	int rc = 0;
 
-	pos = 0;
+	order = xcalloc(imap_count(g->agg) + 1, sizeof(*order));
 	while ((ca = imap_next(g->agg, &pos, &key)) != NULL) {
-		if (ca->n == 0)
-			continue;
-		st = g->st[ST_AGG];
-		sqlite3_bind_int64(st, 1, key);
-		sqlite3_bind_int64(st, 2, ca->n);
-		sqlite3_bind_int64(st, 3, ca->first);
-		sqlite3_bind_int64(st, 4, ca->last);
-		sqlite3_bind_double(st, 5, ca->spend);
-		sqlite3_bind_int64(st, 6, ca->purchases);
-		if (store_step_done(g->s, st, e, "updating customers") < 0)
-			return -1;
-		st = g->st[ca->fresh ? ST_PAIR : ST_NITEMS];
-		sqlite3_bind_int64(st, 1, key);
-		if (ca->fresh)
-			sqlite3_bind_int64(st, 2, ca->items);
-		if (store_step_done(g->s, st, e, "counting items") < 0)
-			return -1;
+		if (ca->fresh) {
+			order[n].id = key;
+			order[n++].ca = ca;
+		} else if (ingest_update_customer(g, key, ca, e) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	imap_free(g->agg);
+	qsort(order, n, sizeof(*order), cmp_agg_ref);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = ingest_insert_customer(g, order[i].id, order[i].ca, e);
+	free(order);
+	ingest_free_aggs(g->agg);
 	imap_free(g->pairs);
 	smap_free(g->cust);
 	g->agg = imap_new(sizeof(struct cust_agg));
 	g->pairs = imap_new(0);
 	g->cust = smap_new();
+	return rc;
+}
+
+/* A new customer's attributes: the first object, later ones patched in. */
+static int
+ingest_merge_attrs(struct ingest *g, struct cust_agg *ca, const char *attrs,
+    struct err *e)
+{
+	sqlite3_stmt *st = g->st[ST_JSON_PATCH];
+	const unsigned char *v;
+	int rc;
+
+	sqlite3_bind_text(st, 1, ca->attrs ? ca->attrs : "{}", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, attrs, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	if (v != NULL) {
+		char *copy = xstrdup((const char *)v);
+
+		free(ca->attrs);
+		ca->attrs = copy;
+	}
+	sqlite3_reset(st);
+	if (v == NULL)
+		return err_set(e, ERR_PARSE, "customer attributes are not a "
+		    "JSON object: %s", attrs);
 	return 0;
 }
 
@@ -433,7 +597,7 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	struct cust_agg *ca;
 	sqlite3_stmt *st;
 	int64_t cid, iid = 0, eid;
-	int isnew, cnew;
+	int isnew;
 
 	if (ev->customer == NULL || ev->customer[0] == '\0')
 		return err_set(e, ERR_PARSE, "missing customer id");
@@ -442,12 +606,8 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	if (imap_count(g->agg) >= INGEST_MAX_CUSTOMERS &&
 	    ingest_flush(g, e) < 0)
 		return -1;
-	if ((cid = ingest_customer(g, ev->customer, ev->cust_attrs, &cnew,
-	    e)) < 0)
+	if ((cid = ingest_customer(g, ev->customer, &ca, e)) < 0)
 		return -1;
-	if (cid > INT32_MAX)
-		return err_set(e, ERR_LIMIT, "more than %d customers",
-		    INT32_MAX);
 	if ((t = ingest_type(g, ev->type, e)) == NULL)
 		return -1;
 	if (ev->item != NULL && ev->item[0] != '\0' &&
@@ -480,19 +640,17 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	g->events++;
 	t->n++;
 
-	ca = imap_put(g->agg, cid, &isnew);
-	if (isnew) {
-		ca->fresh = cnew;
+	if (ca->n == 0)
 		ca->first = ca->last = ev->ts;
-		if (cnew && ev->cust_attrs != NULL)
-			ca->attrs_hash = hash_bytes(ev->cust_attrs,
-			    strlen(ev->cust_attrs), 1);
-	}
 	if (ev->cust_attrs != NULL) {
 		uint64_t h = hash_bytes(ev->cust_attrs,
 		    strlen(ev->cust_attrs), 1);
 
-		if (h != ca->attrs_hash) {
+		if (h != ca->attrs_hash && ca->fresh) {
+			if (ingest_merge_attrs(g, ca, ev->cust_attrs, e) < 0)
+				return -1;
+			ca->attrs_hash = h;
+		} else if (h != ca->attrs_hash) {
 			st = g->st[ST_CUST_ATTRS];
 			sqlite3_bind_int64(st, 1, cid);
 			sqlite3_bind_text(st, 2, ev->cust_attrs, -1,
@@ -543,11 +701,11 @@ store_ingest_truth(struct ingest *g, const char *rule, const char *customer,
     struct err *e)
 {
 	sqlite3_stmt *st = g->st[ST_TRUTH];
+	struct cust_agg *ca;
 	int64_t cid, tid;
-	int cnew;
 	size_t i;
 
-	if ((cid = ingest_customer(g, customer, NULL, &cnew, e)) < 0)
+	if ((cid = ingest_customer(g, customer, &ca, e)) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, cid);
@@ -697,7 +855,7 @@ store_ingest_commit(struct ingest *g, double seconds, struct err *e)
 		goto fail;
 	if (store_commit(g->s, e) < 0)
 		goto fail;
-	store_exec(g->s, "PRAGMA foreign_keys = ON", NULL);
+	ingest_restore(g->s);
 	ingest_free(g);
 	return 0;
 fail:
