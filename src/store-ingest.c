@@ -91,7 +91,7 @@ struct ingest {
 	struct type_ent	*typev;
 	size_t		 ntypes;
 	struct imap	*agg;		/* customer id -> cust_agg */
-	struct imap	*pairs;		/* customer id << 32 | item id, seen */
+	struct iset	*pairs;		/* customer id << 32 | item id, seen */
 	struct imap	*item_agg;	/* item id -> item_agg */
 	int64_t		 rows, events, skipped, rejected;	/* this source */
 	int64_t		 events0;	/* events before this source */
@@ -116,7 +116,7 @@ ingest_free(struct ingest *g)
 	free(g->typev);
 	if (g->agg != NULL)
 		ingest_free_aggs(g->agg);
-	imap_free(g->pairs);
+	iset_free(g->pairs);
 	imap_free(g->item_agg);
 	free(g);
 }
@@ -256,7 +256,7 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	g->items = smap_new();
 	g->types = smap_new();
 	g->agg = imap_new(sizeof(struct cust_agg));
-	g->pairs = imap_new(0);
+	g->pairs = iset_new();
 	g->item_agg = imap_new(sizeof(struct item_agg));
 	if (ingest_check_time_kind(g, e) < 0)
 		goto fail;
@@ -440,12 +440,6 @@ ingest_item_id(struct ingest *g, const char *ext, const char *name,
 	return id;
 }
 
-/*
- * Write summed aggregates of the customers seen, then forget them.
- * Distinct items: a customer this import created, seen in one window
- * only, has exactly the pairs counted in memory; any other customer is
- * recounted from its events (an index range per customer).
- */
 struct agg_ref {
 	int64_t		 id;
 	struct cust_agg	*ca;
@@ -553,10 +547,10 @@ ingest_flush(struct ingest *g, struct err *e)
 		rc = ingest_insert_customer(g, order[i].id, order[i].ca, e);
 	free(order);
 	ingest_free_aggs(g->agg);
-	imap_free(g->pairs);
+	iset_free(g->pairs);
 	smap_free(g->cust);
 	g->agg = imap_new(sizeof(struct cust_agg));
-	g->pairs = imap_new(0);
+	g->pairs = iset_new();
 	g->cust = smap_new();
 	return rc;
 }
@@ -597,7 +591,6 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	struct cust_agg *ca;
 	sqlite3_stmt *st;
 	int64_t cid, iid = 0, eid;
-	int isnew;
 
 	if (ev->customer == NULL || ev->customer[0] == '\0')
 		return err_set(e, ERR_PARSE, "missing customer id");
@@ -676,8 +669,8 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 		struct item_agg *ia = imap_get(g->item_agg, iid);
 
 		if (ca->fresh) {
-			imap_put(g->pairs, (cid << 32) | iid, &isnew);
-			ca->items += isnew;
+			ca->items += iset_add(g->pairs,
+			    (uint64_t)cid << 32 | (uint64_t)iid);
 		}
 		ia->n++;
 	}

@@ -436,3 +436,76 @@ imap_next(struct imap *m, size_t *pos, int64_t *key)
 	}
 	return NULL;
 }
+
+/* ---- set of nonzero 64-bit keys ---- */
+
+struct iset {
+	uint64_t	*slots;		/* 0 = empty */
+	size_t		 cap, n;	/* cap a power of two */
+};
+
+/* An empty set. */
+struct iset *
+iset_new(void)
+{
+	struct iset *s = xcalloc(1, sizeof(*s));
+
+	s->cap = 1024;
+	s->slots = xcalloc(s->cap, sizeof(*s->slots));
+	return s;
+}
+
+/* Free the set. */
+void
+iset_free(struct iset *s)
+{
+	if (s == NULL)
+		return;
+	free(s->slots);
+	free(s);
+}
+
+static void
+iset_insert(uint64_t *slots, size_t cap, uint64_t k)
+{
+	size_t i = (size_t)mix64(k) & (cap - 1);
+
+	while (slots[i] != 0)
+		i = (i + 1) & (cap - 1);
+	slots[i] = k;
+}
+
+/* Add k; 1 when new. Kept at most half full: short probe runs. */
+int
+iset_add(struct iset *s, uint64_t k)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		uint64_t *old = s->slots;
+		size_t j, oldcap = s->cap;
+
+		s->cap *= 2;
+		s->slots = xcalloc(s->cap, sizeof(*s->slots));
+		for (j = 0; j < oldcap; j++)
+			if (old[j] != 0)
+				iset_insert(s->slots, s->cap, old[j]);
+		free(old);
+	}
+	i = (size_t)mix64(k) & (s->cap - 1);
+	while (s->slots[i] != 0) {
+		if (s->slots[i] == k)
+			return 0;
+		i = (i + 1) & (s->cap - 1);
+	}
+	s->slots[i] = k;
+	s->n++;
+	return 1;
+}
+
+/* Number of keys. */
+size_t
+iset_count(const struct iset *s)
+{
+	return s->n;
+}

@@ -54,4 +54,12 @@ size_t		 imap_count(const struct imap *);
 /* Iterate: *pos starts at 0; returns the next slot and its key, NULL at end. */
 void		*imap_next(struct imap *, size_t *pos, int64_t *key);
 
+/* A set of nonzero 64-bit keys (8 bytes a slot, for the hot paths). */
+struct iset;
+struct iset	*iset_new(void);
+void		 iset_free(struct iset *);
+/* Add k (k != 0); returns 1 if it was not there yet. */
+int		 iset_add(struct iset *, uint64_t k);
+size_t		 iset_count(const struct iset *);
+
 #endif
