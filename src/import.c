@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -465,15 +467,18 @@ struct import_run {
 	struct rowctx		 rc;
 	int			 flags;
 	int64_t			 seq;	/* sequence time: rows so far */
+	int			 resolved;	/* mapping resolved for this file */
 	int64_t			 done0, total;
 };
 
 /*
- * One record -> one event. Returns 1 added, 0 skipped (not an error),
- * -1 rejected (e says why), -2 store error.
+ * One record -> one event in *evp, whose strings point into the reader
+ * and ir's scratch buffers until the next record. Returns 1 an event,
+ * 0 skipped (not an error), -1 rejected (e says why).
  */
 static int
-import_row(struct import_run *ir, struct reader *r, struct err *e)
+convert_row(struct import_run *ir, struct reader *r, struct ingest_event *evp,
+    struct err *e)
 {
 	struct mapping *m = &ir->m;
 	struct ingest_event ev;
@@ -559,8 +564,7 @@ import_row(struct import_run *ir, struct reader *r, struct err *e)
 		buf_addc(cattrs, '}');
 		ev.cust_attrs = cattrs->data;
 	}
-	if (store_ingest_event(ir->g, &ev, e) < 0)
-		return e->code == ERR_DB ? -2 : -1;
+	*evp = ev;
 	return 1;
 }
 
@@ -704,6 +708,240 @@ fail:
 	return -1;
 }
 
+/*
+ * Reading and converting rows runs in a thread of its own, a batch ahead
+ * of the store writes (the SQLite side cannot be split): two batches
+ * alternate between the threads. Strings of a batch live in its arena,
+ * addressed by offset until the batch is handed over.
+ */
+#define BATCH_ROWS	4096
+#define BATCH_BYTES	(4u << 20)
+
+struct prow {
+	struct ingest_event ev;		/* strings: arena offset + 1, 0 NULL */
+	int		 status;	/* 1 event, 0 skipped, -1 rejected */
+	size_t		 msg, raw, rawlen;	/* rejected: offsets */
+};
+
+struct batch {
+	struct prow	*rows;
+	size_t		 n;
+	struct buf	 arena;
+	int		 end;		/* 1 last batch, -1 error in e */
+	struct err	 e;
+	int64_t		 pos;		/* bytes of the file read */
+};
+
+struct pipeline {
+	struct import_run *ir;
+	struct reader	*r;
+	const char	*path;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct batch	 b[2];
+	int		 full[2];
+	int		 abort;		/* the writer gave up: stop reading */
+};
+
+static const char *
+arena_put(struct batch *b, const char *s, size_t n)
+{
+	size_t off = b->arena.len;
+
+	if (s == NULL)
+		return NULL;
+	buf_add(&b->arena, s, n);
+	buf_addc(&b->arena, '\0');
+	return (const char *)(uintptr_t)(off + 1);
+}
+
+static const char *
+arena_str(struct batch *b, const char *s)
+{
+	return s ? arena_put(b, s, strlen(s)) : NULL;
+}
+
+static void
+arena_fix(struct batch *b, const char **p)
+{
+	if (*p != NULL)
+		*p = b->arena.data + ((uintptr_t)*p - 1);
+}
+
+/* Read rows into b until it is full or the file ends; 0, or -1 on end. */
+static int
+fill_batch(struct pipeline *pl, struct batch *b)
+{
+	struct import_run *ir = pl->ir;
+	struct reader *r = pl->r;
+	struct ingest_event ev;
+	struct err re;
+	struct prow *pr;
+	size_t i, rawlen;
+	const char *raw;
+	int rc;
+
+	b->n = 0;
+	b->end = 0;
+	buf_reset(&b->arena);
+	while (b->n < BATCH_ROWS && b->arena.len < BATCH_BYTES) {
+		if (ir->o->stop != NULL && *ir->o->stop)
+			break;
+		err_clear(&re);
+		rc = reader_next(r, &re);
+		if (rc == 0) {
+			b->end = 1;
+			break;
+		}
+		if (rc == -2) {
+			b->e = re;
+			b->end = -1;
+			break;
+		}
+		if (rc == 1 && !ir->resolved) {
+			if (mapping_resolve(&ir->m, r, ir->flags &
+			    PRESET_SEQUENCE, &b->e) < 0) {
+				b->end = -1;
+				break;
+			}
+			ir->resolved = 1;
+		}
+		pr = &b->rows[b->n++];
+		memset(pr, 0, sizeof(*pr));
+		if (rc == 1)
+			rc = convert_row(ir, r, &ev, &re);
+		pr->status = rc;
+		pr->ev.line = reader_line(r);
+		if (rc < 0) {
+			err_prefix(&re, "%s:%lld", pl->path,
+			    (long long)reader_line(r));
+			raw = reader_raw(r, &rawlen);
+			pr->msg = b->arena.len;
+			buf_add(&b->arena, re.msg, strlen(re.msg) + 1);
+			pr->raw = b->arena.len;
+			pr->rawlen = rawlen;
+			buf_add(&b->arena, raw, rawlen);
+			continue;
+		}
+		if (rc == 0)
+			continue;
+		pr->ev = ev;
+		pr->ev.customer = arena_str(b, ev.customer);
+		pr->ev.type = arena_str(b, ev.type);
+		pr->ev.item = arena_str(b, ev.item);
+		pr->ev.item_name = arena_str(b, ev.item_name);
+		pr->ev.category = arena_str(b, ev.category);
+		pr->ev.channel = arena_str(b, ev.channel);
+		pr->ev.text = arena_str(b, ev.text);
+		pr->ev.attrs = arena_str(b, ev.attrs);
+		pr->ev.cust_attrs = arena_str(b, ev.cust_attrs);
+	}
+	b->pos = reader_pos(r);
+	for (i = 0; i < b->n; i++) {	/* offsets -> pointers */
+		struct ingest_event *e = &b->rows[i].ev;
+
+		if (b->rows[i].status != 1)
+			continue;
+		arena_fix(b, &e->customer);
+		arena_fix(b, &e->type);
+		arena_fix(b, &e->item);
+		arena_fix(b, &e->item_name);
+		arena_fix(b, &e->category);
+		arena_fix(b, &e->channel);
+		arena_fix(b, &e->text);
+		arena_fix(b, &e->attrs);
+		arena_fix(b, &e->cust_attrs);
+	}
+	if (b->end == 0 && ir->o->stop != NULL && *ir->o->stop)
+		b->end = 1;
+	return b->end != 0 ? -1 : 0;
+}
+
+/* The reading thread: fill the free batch, hand it over, repeat. */
+static void *
+reader_thread(void *arg)
+{
+	struct pipeline *pl = arg;
+	int k = 0, last;
+
+	do {
+		pthread_mutex_lock(&pl->mu);
+		while (pl->full[k] && !pl->abort)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		if (pl->abort) {
+			pthread_mutex_unlock(&pl->mu);
+			break;
+		}
+		pthread_mutex_unlock(&pl->mu);
+		last = fill_batch(pl, &pl->b[k]) < 0;
+		pthread_mutex_lock(&pl->mu);
+		pl->full[k] = 1;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+		k ^= 1;
+	} while (!last);
+	return NULL;
+}
+
+/* Write one batch's rows; 0, 1 after the last batch, -1 on error. */
+static int
+write_batch(struct import_run *ir, const char *path, struct batch *b,
+    struct err *e)
+{
+	const struct import_opts *o = ir->o;
+	struct err re;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct prow *pr = &b->rows[i];
+
+		ir->st->rows++;
+		if (pr->status == 1) {
+			err_clear(&re);
+			if (store_ingest_event(ir->g, &pr->ev, &re) >= 0) {
+				ir->st->events++;
+				continue;
+			}
+			err_prefix(&re, "%s:%lld", path,
+			    (long long)pr->ev.line);
+			if (re.code == ERR_DB) {
+				*e = re;
+				return -1;
+			}
+			/* refused by the store (such as bad attributes) */
+			pr->status = -1;
+			pr->msg = b->arena.len;
+			buf_add(&b->arena, re.msg, strlen(re.msg) + 1);
+			pr->raw = pr->rawlen = 0;
+		}
+		if (pr->status == 0) {
+			ir->st->skipped++;
+			continue;
+		}
+		ir->st->rejected++;
+		if (o->strict) {
+			err_set(e, ERR_PARSE, "--strict: %s",
+			    b->arena.data + pr->msg);
+			return -1;
+		}
+		if (o->reject != NULL)
+			o->reject(o->ctx, path, pr->ev.line,
+			    b->arena.data + pr->msg, b->arena.data + pr->raw,
+			    pr->rawlen);
+	}
+	if (o->progress != NULL)
+		o->progress(o->ctx, ir->done0 + b->pos, ir->total,
+		    ir->st->rows);
+	if (b->end < 0) {
+		*e = b->e;
+		return -1;
+	}
+	if (o->stop != NULL && *o->stop)
+		return err_set(e, ERR_INTR, "%s: interrupted; the store is "
+		    "unchanged", path);
+	return b->end ? 1 : 0;
+}
+
 /* One events file through the current mapping. */
 static int
 import_one(struct import_run *ir, const char *path, struct err *e)
@@ -711,10 +949,9 @@ import_one(struct import_run *ir, const char *path, struct err *e)
 	const struct import_opts *o = ir->o;
 	const struct preset *p = o->preset;
 	struct reader_opts ro;
-	struct reader *r;
-	struct err re;
-	int rc, resolved = 0;
-	int64_t n = 0;
+	struct pipeline pl;
+	pthread_t th;
+	int k = 0, rc = 0, i;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.fmt = is_jsonl(path) ? FMT_JSONL : FMT_CSV;
@@ -726,69 +963,48 @@ import_one(struct import_run *ir, const char *path, struct err *e)
 	if (mapping_parse(&ir->m, p ? p->map : import_presets[0].map, e) < 0 ||
 	    mapping_parse(&ir->m, o->map, e) < 0)
 		return -1;
-	if ((r = reader_open(path, &ro, e)) == NULL)
+	memset(&pl, 0, sizeof(pl));
+	if ((pl.r = reader_open(path, &ro, e)) == NULL)
 		return -1;
+	pl.ir = ir;
+	pl.path = path;
 	ir->seq = 0;
-	for (;;) {
-		if (o->stop != NULL && *o->stop) {
-			err_set(e, ERR_INTR, "%s:%lld: interrupted; the store "
-			    "is unchanged", path, (long long)reader_line(r));
-			goto fail;
-		}
-		err_clear(&re);
-		rc = reader_next(r, &re);
-		if (rc == 0)
-			break;
-		if (rc == -2) {
-			*e = re;
-			goto fail;
-		}
-		if (rc == 1 && !resolved) {
-			if (mapping_resolve(&ir->m, r, ir->flags &
-			    PRESET_SEQUENCE, e) < 0)
-				goto fail;
-			resolved = 1;
-		}
-		ir->st->rows++;
-		if (rc == 1) {
-			rc = import_row(ir, r, &re);
-			if (rc == -2) {
-				err_prefix(&re, "%s:%lld", path,
-				    (long long)reader_line(r));
-				*e = re;
-				goto fail;
-			}
-			if (rc == 1)
-				ir->st->events++;
-			else if (rc == 0)
-				ir->st->skipped++;
-			else
-				err_prefix(&re, "%s:%lld", path,
-				    (long long)reader_line(r));
-		}
-		if (rc < 0) {	/* a bad record */
-			size_t rawlen;
-			const char *raw = reader_raw(r, &rawlen);
-
-			ir->st->rejected++;
-			if (o->strict) {
-				*e = re;
-				err_prefix(e, "--strict");
-				goto fail;
-			}
-			if (o->reject != NULL)
-				o->reject(o->ctx, path, reader_line(r),
-				    re.msg, raw, rawlen);
-		}
-		if ((++n & 0xffff) == 0 && o->progress != NULL)
-			o->progress(o->ctx, ir->done0 + reader_pos(r),
-			    ir->total, ir->st->rows);
+	ir->resolved = 0;
+	for (i = 0; i < 2; i++) {
+		pl.b[i].rows = xcalloc(BATCH_ROWS, sizeof(*pl.b[i].rows));
+		buf_init(&pl.b[i].arena);
 	}
-	reader_close(r);
-	return 0;
-fail:
-	reader_close(r);
-	return -1;
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
+	if (pthread_create(&th, NULL, reader_thread, &pl) != 0) {
+		rc = err_set(e, ERR_NOMEM, "cannot start a reading thread");
+		goto out;
+	}
+	while (rc == 0) {
+		pthread_mutex_lock(&pl.mu);
+		while (!pl.full[k])
+			pthread_cond_wait(&pl.cv, &pl.mu);
+		pthread_mutex_unlock(&pl.mu);
+		rc = write_batch(ir, path, &pl.b[k], e);
+		pthread_mutex_lock(&pl.mu);
+		pl.full[k] = 0;
+		if (rc != 0)
+			pl.abort = 1;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		k ^= 1;
+	}
+	pthread_join(th, NULL);
+	rc = rc < 0 ? -1 : 0;
+out:
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.cv);
+	for (i = 0; i < 2; i++) {
+		free(pl.b[i].rows);
+		buf_release(&pl.b[i].arena);
+	}
+	reader_close(pl.r);
+	return rc;
 }
 
 /* Hash and size of a file's bytes (for "already imported"). */
