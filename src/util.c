@@ -217,11 +217,15 @@ hash_bytes(const void *p, size_t n, uint64_t seed)
 
 /* ---- string map ---- */
 
-struct sslot {
-	char	*key;		/* owned; NULL = empty */
-	size_t	 len;
-	uint64_t hash;
-	int64_t	 val;
+#define SMAP_INLINE	36	/* keys shorter than this live in the slot */
+
+struct sslot {				/* 64 bytes: one cache line */
+	uint64_t	 hash;
+	int64_t		 val;
+	uint32_t	 len;
+	uint32_t	 used;
+	char		*heap;		/* key when len >= SMAP_INLINE */
+	char		 inl[SMAP_INLINE];
 };
 
 struct smap {
@@ -229,6 +233,12 @@ struct smap {
 	size_t		 cap;	/* power of two */
 	size_t		 n;
 };
+
+static inline const char *
+sslot_key(const struct sslot *s)
+{
+	return s->len < SMAP_INLINE ? s->inl : s->heap;
+}
 
 /* An empty string map. */
 struct smap *
@@ -250,7 +260,8 @@ smap_free(struct smap *m)
 	if (m == NULL)
 		return;
 	for (i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
+		if (m->slots[i].used && m->slots[i].len >= SMAP_INLINE)
+			free(m->slots[i].heap);
 	free(m->slots);
 	free(m);
 }
@@ -263,8 +274,8 @@ smap_find(struct smap *m, const char *k, size_t len, uint64_t h)
 	for (;;) {
 		struct sslot *s = &m->slots[i];
 
-		if (s->key == NULL || (s->hash == h && s->len == len &&
-		    memcmp(s->key, k, len) == 0))
+		if (!s->used || (s->hash == h && s->len == len &&
+		    memcmp(sslot_key(s), k, len) == 0))
 			return s;
 		i = (i + 1) & (m->cap - 1);
 	}
@@ -276,7 +287,7 @@ smap_get(struct smap *m, const char *k, size_t len)
 {
 	struct sslot *s = smap_find(m, k, len, hash_bytes(k, len, 0));
 
-	return s->key == NULL ? NULL : &s->val;
+	return s->used ? &s->val : NULL;
 }
 
 static void
@@ -288,9 +299,9 @@ smap_rehash(struct smap *m)
 	m->cap *= 2;
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (i = 0; i < oldcap; i++)
-		if (old[i].key != NULL)
-			*smap_find(m, old[i].key, old[i].len, old[i].hash) =
-			    old[i];
+		if (old[i].used)
+			*smap_find(m, sslot_key(&old[i]), old[i].len,
+			    old[i].hash) = old[i];
 	free(old);
 }
 
@@ -301,16 +312,23 @@ smap_put(struct smap *m, const char *k, size_t len, int64_t v, int *isnew)
 	uint64_t h = hash_bytes(k, len, 0);
 	struct sslot *s;
 
-	if ((m->n + 1) * 4 > m->cap * 3)
+	if ((m->n + 1) * 2 > m->cap)
 		smap_rehash(m);
 	s = smap_find(m, k, len, h);
-	if (s->key != NULL) {
+	if (s->used) {
 		if (isnew)
 			*isnew = 0;
 		return &s->val;
 	}
-	s->key = xstrndup(k, len);
-	s->len = len;
+	if (len > UINT32_MAX)
+		fatal("hash key of %zu bytes", len);
+	s->used = 1;
+	s->len = (uint32_t)len;
+	if (len < SMAP_INLINE) {
+		memcpy(s->inl, k, len);
+		s->inl[len] = '\0';
+	} else
+		s->heap = xstrndup(k, len);
 	s->hash = h;
 	s->val = v;
 	m->n++;
