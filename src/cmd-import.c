@@ -168,6 +168,9 @@ import_run(int argc, char **argv, struct optval *ov)
 	}
 	if (rc < 0) {
 		cmd_error("%s", e.msg);
+		fprintf(stderr, "imported nothing: %lld rows read, %lld "
+		    "rejected, rolled back after %.2f s\n", (long long)st.rows,
+		    (long long)st.rejected, st.seconds);
 		return 1;
 	}
 	if (st.rejected > 10)
