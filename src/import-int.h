@@ -10,7 +10,7 @@
 #include "util.h"
 
 /* A record larger than this is refused (a runaway quote, a hostile file). */
-#define READER_MAX_RECORD	(64u << 20)
+#define READER_MAX_RECORD	(4u << 20)
 
 struct reader {
 	char		*name;
