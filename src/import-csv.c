@@ -120,7 +120,7 @@ reader_fill(struct reader *r, size_t n, struct err *e)
 			r->rstart = 0;
 		}
 		if (r->cap - r->len < READ_CHUNK) {
-			if (r->cap >= READER_MAX_RECORD + 2 * READ_CHUNK)
+			if (r->len - r->rstart >= READER_MAX_RECORD)
 				return err_set(e, ERR_LIMIT, "%s:%lld: record "
 				    "longer than %u MiB (an unclosed quote?)",
 				    r->name, (long long)r->rec_line,
@@ -324,7 +324,12 @@ csv_record(struct reader *r, struct err *e)
 					    "field not closed before the end "
 					    "of the file", r->name,
 					    (long long)r->rec_line);
+					/* raw: without its last line end */
 					r->raw_end = r->pos;
+					while (r->raw_end > r->rstart &&
+					    (r->buf[r->raw_end - 1] == '\n' ||
+					    r->buf[r->raw_end - 1] == '\r'))
+						r->raw_end--;
 					return -1;
 				}
 				c = r->buf[r->pos++];
@@ -414,6 +419,10 @@ reader_next(struct reader *r, struct err *e)
 {
 	int rc;
 
+	/* a UTF-8 byte order mark at the start of the input is not data */
+	if (r->line == 0 && r->pos == 0 && reader_fill(r, 3, e) >= 3 &&
+	    memcmp(r->buf, "\xef\xbb\xbf", 3) == 0)
+		r->pos = 3;
 	for (;;) {
 		if (r->fmt == FMT_JSONL) {
 			size_t scan, off;
@@ -459,12 +468,6 @@ reader_next(struct reader *r, struct err *e)
 				const char *f = r->fptr[i] ? r->fptr[i] : "";
 				size_t n = strlen(f);
 
-				/* a UTF-8 byte order mark before the header */
-				if (i == 0 && n >= 3 &&
-				    memcmp(f, "\xef\xbb\xbf", 3) == 0) {
-					f += 3;
-					n -= 3;
-				}
 				while (n > 0 && is_blank(f[n - 1]))
 					n--;
 				while (n > 0 && is_blank(*f)) {

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -27,8 +28,14 @@ json_value(struct reader *r, size_t i, const cJSON *v)
 
 		if (d == floor(d) && fabs(d) < 9.007199254740992e15)
 			snprintf(num, sizeof(num), "%.0f", d);
-		else
-			snprintf(num, sizeof(num), "%.17g", d);
+		else {
+			int prec = 15;
+
+			/* the fewest digits that read back as d: 19.99 */
+			do
+				snprintf(num, sizeof(num), "%.*g", prec, d);
+			while (strtod(num, NULL) != d && ++prec <= 17);
+		}
 		reader_setfield(r, i, num, strlen(num));
 	} else if (cJSON_IsBool(v)) {
 		const char *b = cJSON_IsTrue(v) ? "true" : "false";

@@ -165,25 +165,28 @@ mapping_parse(struct mapping *m, const char *spec, struct err *e)
 	return 0;
 }
 
-/* Column of one alternative: exact name, then without case. */
+/*
+ * Column of one alternative: exact name, then without case, or #N; -1 if
+ * none. With add, a JSON Lines reader registers a name it has not seen
+ * (a key that later records may have).
+ */
 static int
-find_col(struct reader *r, const char *name, size_t n)
+find_col(struct reader *r, const char *name, size_t n, int add)
 {
 	char tmp[256];
 	size_t i;
-	int c;
 
 	if (n >= sizeof(tmp))
 		return -1;
 	memcpy(tmp, name, n);
 	tmp[n] = '\0';
-	if ((c = reader_column(r, tmp)) >= 0 &&
-	    (size_t)c < reader_ncolumns(r) + (tmp[0] == '#' ? 100000 : 0))
-		return c;
+	for (i = 0; i < reader_ncolumns(r); i++)
+		if (strcmp(reader_colname(r, i), tmp) == 0)
+			return (int)i;
 	for (i = 0; i < reader_ncolumns(r); i++)
 		if (strcasecmp(reader_colname(r, i), tmp) == 0)
 			return (int)i;
-	return -1;
+	return add || tmp[0] == '#' ? reader_column(r, tmp) : -1;
 }
 
 /* Resolve a source's columns; 1 resolved, 0 not present. */
@@ -196,19 +199,21 @@ source_resolve(struct reader *r, struct source *s)
 		return 1;
 	star = strchr(p, '*');
 	if (star != NULL) {
-		s->col = find_col(r, p, (size_t)(star - p));
-		s->col2 = find_col(r, star + 1, strlen(star + 1));
+		s->col = find_col(r, p, (size_t)(star - p), 1);
+		s->col2 = find_col(r, star + 1, strlen(star + 1), 1);
 		return s->col >= 0 && s->col2 >= 0;
 	}
 	while (*p != '\0') {
 		const char *bar = strchr(p, '|');
 		size_t n = bar ? (size_t)(bar - p) : strlen(p);
 
-		if ((s->col = find_col(r, p, n)) >= 0)
+		if ((s->col = find_col(r, p, n, 0)) >= 0)
 			return 1;
 		p += n + (bar ? 1 : 0);
 	}
-	return 0;
+	/* none present: JSON Lines may have the first one later */
+	s->col = find_col(r, s->spec, strcspn(s->spec, "|"), 1);
+	return s->col >= 0;
 }
 
 static void
@@ -283,7 +288,8 @@ mapping_resolve(struct mapping *m, struct reader *r, int sequence,
 		}
 	}
 	for (i = 0; i < m->nignore; i++)
-		mark_used(m, find_col(r, m->ignore[i], strlen(m->ignore[i])));
+		mark_used(m, find_col(r, m->ignore[i], strlen(m->ignore[i]),
+		    1));
 	if (m->t[M_CUSTOMER].col < 0 && m->t[M_CUSTOMER].constant == NULL) {
 		colnames(r, cols, sizeof(cols));
 		return err_set(e, ERR_USAGE, "%s: which column is the "
@@ -651,16 +657,16 @@ import_items(struct import_run *ir, const char *path, struct err *e)
 			continue;
 		}
 		if (!uitem && !mdat && ci == 0 && cn == 1 && cc == 2) {
-			ci = find_col(r, "item", 4);
+			ci = find_col(r, "item", 4, 0);
 			if (ci < 0)
-				ci = find_col(r, "item_id", 7);
-			cn = find_col(r, "item_name", 9);
+				ci = find_col(r, "item_id", 7, 0);
+			cn = find_col(r, "item_name", 9, 0);
 			if (cn < 0)
-				cn = find_col(r, "name", 4);
+				cn = find_col(r, "name", 4, 0);
 			if (cn < 0)
-				cn = find_col(r, "title", 5);
-			cc = find_col(r, "category", 8);
-			cp = find_col(r, "price", 5);
+				cn = find_col(r, "title", 5, 0);
+			cc = find_col(r, "category", 8, 0);
+			cp = find_col(r, "price", 5, 0);
 			if (ci < 0) {
 				err_set(e, ERR_USAGE, "%s: an item catalog "
 				    "needs a column named item or item_id",
@@ -808,13 +814,13 @@ fill_batch(struct pipeline *pl, struct batch *b)
 		}
 		pr = &b->rows[b->n++];
 		memset(pr, 0, sizeof(*pr));
-		if (rc == 1)
-			rc = convert_row(ir, r, &ev, &re);
+		/* the reader's messages name file and line already */
+		if (rc == 1 && (rc = convert_row(ir, r, &ev, &re)) < 0)
+			err_prefix(&re, "%s:%lld", pl->path,
+			    (long long)reader_line(r));
 		pr->status = rc;
 		pr->ev.line = reader_line(r);
 		if (rc < 0) {
-			err_prefix(&re, "%s:%lld", pl->path,
-			    (long long)reader_line(r));
 			raw = reader_raw(r, &rawlen);
 			pr->msg = b->arena.len;
 			buf_add(&b->arena, re.msg, strlen(re.msg) + 1);

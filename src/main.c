@@ -102,6 +102,8 @@ main(int argc, char **argv)
 	struct optval ov;
 
 	setlocale(LC_ALL, "");
+	/* numbers in files, JSON and SQL are written 1.5 in any locale */
+	setlocale(LC_NUMERIC, "C");
 	if (argc < 2) {
 		main_usage(stderr);
 		return 2;

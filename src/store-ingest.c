@@ -26,7 +26,7 @@ struct cust_agg {
 	int64_t		 items;		/* distinct items in this window */
 	double		 spend;
 	uint64_t	 attrs_hash;
-	int		 fresh;		/* created by this import, first window */
+	int		 fresh;		/* not in the table: inserted at flush */
 	char		*ext;		/* fresh: external id (owned) */
 	char		*attrs;		/* fresh: attributes JSON (owned) */
 };
@@ -98,7 +98,6 @@ struct ingest {
 	double		 seconds;
 	int		 rebuild_index;	/* events index dropped at begin */
 	int64_t		 next_cid;	/* id of the next new customer */
-	int64_t		 first_new_cid;	/* ids from here on: new this import */
 };
 
 static void	ingest_free_aggs(struct imap *);
@@ -263,7 +262,6 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	if (ingest_lookup_int(g, "SELECT coalesce(max(id), 0) + 1 FROM "
 	    "customers", &g->next_cid, e) < 0)
 		goto fail;
-	g->first_new_cid = g->next_cid;
 	if (store_ingest_source(g, info, e) < 0)
 		goto fail;
 	return g;
@@ -331,7 +329,7 @@ ingest_customer(struct ingest *g, const char *ext, struct cust_agg **cap,
 	size_t len = strlen(ext);
 	int64_t *slot = smap_get(g->cust, ext, len), id;
 	struct cust_agg *ca;
-	int isnew;
+	int created = 0;
 
 	if (slot != NULL) {
 		*cap = imap_get(g->agg, *slot);
@@ -344,9 +342,11 @@ ingest_customer(struct ingest *g, const char *ext, struct cust_agg **cap,
 			return err_set(e, ERR_LIMIT, "more than %d customers",
 			    INT32_MAX);
 		id = g->next_cid++;
+		created = 1;
 	}
-	ca = imap_put(g->agg, id, &isnew);
-	if (isnew && id >= g->first_new_cid) {
+	ca = imap_put(g->agg, id, NULL);
+	/* one created before a flush is in the table by now: known */
+	if (created) {
 		ca->fresh = 1;
 		ca->ext = xstrndup(ext, len);
 	}
@@ -534,6 +534,8 @@ ingest_flush(struct ingest *g, struct err *e)
 
 	order = xcalloc(imap_count(g->agg) + 1, sizeof(*order));
 	while ((ca = imap_next(g->agg, &pos, &key)) != NULL) {
+		if (ca->fresh && ca->n == 0)
+			continue;	/* its only event was refused */
 		if (ca->fresh) {
 			order[n].id = key;
 			order[n++].ca = ca;
@@ -601,6 +603,28 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 		return -1;
 	if ((cid = ingest_customer(g, ev->customer, &ca, e)) < 0)
 		return -1;
+	/* attributes first: a refused event leaves nothing behind */
+	if (ev->cust_attrs != NULL) {
+		uint64_t h = hash_bytes(ev->cust_attrs,
+		    strlen(ev->cust_attrs), 1);
+
+		if (h != ca->attrs_hash && ca->fresh) {
+			if (ingest_merge_attrs(g, ca, ev->cust_attrs, e) < 0)
+				return -1;
+			ca->attrs_hash = h;
+		} else if (h != ca->attrs_hash) {
+			st = g->st[ST_CUST_ATTRS];
+			sqlite3_bind_int64(st, 1, cid);
+			sqlite3_bind_text(st, 2, ev->cust_attrs, -1,
+			    SQLITE_STATIC);
+			if (store_step_done(g->s, st, e,
+			    "setting customer attributes") < 0)
+				return err_set(e, ERR_PARSE, "customer "
+				    "attributes are not a JSON object: %s",
+				    ev->cust_attrs);
+			ca->attrs_hash = h;
+		}
+	}
 	if ((t = ingest_type(g, ev->type, e)) == NULL)
 		return -1;
 	if (ev->item != NULL && ev->item[0] != '\0' &&
@@ -635,27 +659,6 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 
 	if (ca->n == 0)
 		ca->first = ca->last = ev->ts;
-	if (ev->cust_attrs != NULL) {
-		uint64_t h = hash_bytes(ev->cust_attrs,
-		    strlen(ev->cust_attrs), 1);
-
-		if (h != ca->attrs_hash && ca->fresh) {
-			if (ingest_merge_attrs(g, ca, ev->cust_attrs, e) < 0)
-				return -1;
-			ca->attrs_hash = h;
-		} else if (h != ca->attrs_hash) {
-			st = g->st[ST_CUST_ATTRS];
-			sqlite3_bind_int64(st, 1, cid);
-			sqlite3_bind_text(st, 2, ev->cust_attrs, -1,
-			    SQLITE_STATIC);
-			if (store_step_done(g->s, st, e,
-			    "setting customer attributes") < 0)
-				return err_set(e, ERR_PARSE, "customer "
-				    "attributes are not a JSON object: %s",
-				    ev->cust_attrs);
-			ca->attrs_hash = h;
-		}
-	}
 	ca->n++;
 	if (ev->ts < ca->first)
 		ca->first = ev->ts;
@@ -700,6 +703,9 @@ store_ingest_truth(struct ingest *g, const char *rule, const char *customer,
 
 	if ((cid = ingest_customer(g, customer, &ca, e)) < 0)
 		return -1;
+	if (ca->fresh && ca->n == 0)	/* every customer has events */
+		return err_set(e, ERR_USAGE, "ground truth for customer %s, "
+		    "who has no events", customer);
 	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, cid);
 	sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);

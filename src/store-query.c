@@ -151,8 +151,8 @@ cust_row(sqlite3_stmt *st, struct customer *c)
 
 /*
  * Keyset pages: (key, id) strictly after the last row, in index order.
- * The sort columns are NOT NULL (last_ts is NULL only for customers with
- * no events, which sort as 0 through coalesce in the key).
+ * The sort columns are never NULL: store-ingest.c inserts no customer
+ * without events, so last_ts is always set.
  */
 static const struct {
 	const char	*col;

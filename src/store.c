@@ -283,8 +283,14 @@ store_open(const char *path, int flags, struct err *e)
 	 * and no allocator statistics (another mutex per allocation).
 	 */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	oflags = (s->readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+	/*
+	 * Read-only is opened for writing too when the file allows it, so
+	 * that SQLite can roll back the journal of an import that was
+	 * killed (a read-only connection cannot); query_only below keeps
+	 * this connection from changing anything else.
+	 */
+	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    (s->readonly ? 0 : SQLITE_OPEN_CREATE);
 	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(e, ERR_DB, "%s: cannot open: %s", path,
@@ -294,6 +300,10 @@ store_open(const char *path, int flags, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, 2000);
 	sqlite3_extended_result_codes(s->db, 1);
+	if (s->readonly && store_exec(s, "PRAGMA query_only = ON", e) < 0) {
+		store_close(s);
+		return NULL;
+	}
 	if (store_user_version(s, &v, e) < 0) {
 		err_prefix(e, "%s: not a readable store", path);
 		store_close(s);

@@ -161,6 +161,8 @@ parse_auto(const char *s, size_t len, int64_t *out)
 	    ndig >= 9)) {
 		int64_t v = 0;
 
+		if (ndig > 18)		/* past int64_t */
+			return -1;
 		for (i = 0; i < ndig; i++)
 			v = v * 10 + (s[i] - '0');
 		if (ndig == len && len == 8) {
@@ -173,8 +175,6 @@ parse_auto(const char *s, size_t len, int64_t *out)
 				return 0;
 			}
 		}
-		if (ndig > 18)
-			return -1;
 		if (ndig <= 11)
 			*out = v;		/* Unix seconds */
 		else if (ndig <= 14)
