@@ -11,7 +11,7 @@
 #include <time.h>
 
 const struct cmd *const cmd_table[] = {
-	&cmd_import, &cmd_info, &cmd_customers, NULL
+	&cmd_import, &cmd_info, &cmd_customers, &cmd_sample, NULL
 };
 
 /* "journeyscope: msg" on stderr. */
