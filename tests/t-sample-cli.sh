@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-sample.sh: journeyscope sample end to end. The same options give the
+# t-sample-cli.sh: journeyscope sample end to end. The same options give the
 # same store (info --checksum); ground truth points at real events of the
 # right customer and type; a sample is not added twice; --csv output goes
 # through the importer's clickstream preset with the same events; an
