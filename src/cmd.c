@@ -10,8 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "tparse.h"
+
 const struct cmd *const cmd_table[] = {
-	&cmd_import, &cmd_info, &cmd_customers, &cmd_sample, NULL
+	&cmd_import, &cmd_info, &cmd_customers, &cmd_sample, &cmd_model,
+	&cmd_explain, &cmd_score, &cmd_train, &cmd_eval, NULL
 };
 
 /* "journeyscope: msg" on stderr. */
@@ -56,12 +59,5 @@ cmd_usage(const struct cmd *c, int to_stderr)
 char *
 cmd_time(int64_t ts, char *buf, size_t len)
 {
-	time_t t = (time_t)ts;
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		snprintf(buf, len, "%lld", (long long)ts);
-	else
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
+	return tparse_format(ts, buf, len);
 }

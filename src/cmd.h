@@ -29,6 +29,7 @@ void	cmd_usage(const struct cmd *, int to_stderr);
 /* Format UTC seconds as 2024-03-02T14:11:00Z into buf (>= 21 bytes). */
 char	*cmd_time(int64_t ts, char *buf, size_t len);
 
-extern const struct cmd cmd_import, cmd_info, cmd_customers, cmd_sample;
+extern const struct cmd cmd_import, cmd_info, cmd_customers, cmd_sample,
+    cmd_model, cmd_explain, cmd_score, cmd_train, cmd_eval;
 
 #endif

@@ -186,4 +186,114 @@ int		 store_customers_page(struct store *, enum store_sort, int asc,
 int		 store_customer_get(struct store *, const char *ext_id,
 		    struct customer *, struct err *);
 
+/* ---- the sequence model: histories, vocabularies, models, scores ----
+ * (store-model.c) */
+
+/* One event of a customer's history; strings belong to the history. */
+struct store_hevent {
+	int64_t		 id;
+	int64_t		 ts;		/* UTC seconds */
+	const char	*type;		/* event type name */
+	const char	*item;		/* item external id, NULL when none */
+	double		 amount;	/* NAN when missing */
+	const char	*text;		/* NULL when none or not asked for */
+};
+
+/* Events of one customer, oldest first by (ts, id); owns them all. */
+struct store_history {
+	struct store_hevent	*ev;
+	size_t			 n;
+	size_t			 cap;
+	char			*str;	/* the events' strings, NUL-separated */
+	size_t			 str_len, str_cap;
+};
+void		 store_history_init(struct store_history *);
+void		 store_history_release(struct store_history *);
+
+/* Reads histories with one prepared statement (opaque: store-model.c). */
+struct store_hreader;
+#define STORE_HIST_TEXT	1	/* also read each event's text */
+struct store_hreader *store_hreader_new(struct store *, int flags,
+		    struct err *);
+void		 store_hreader_free(struct store_hreader *);
+/*
+ * Replace h's contents with customer_id's events at or before at: the
+ * latest `limit` of them (0: all), oldest first by (ts, id). Returns the
+ * number of events, or -1 and fills e.
+ */
+int		 store_history_read(struct store_hreader *, int64_t customer_id,
+		    int64_t at, size_t limit, struct store_history *h,
+		    struct err *);
+
+/*
+ * The time of the customer's first event strictly after `after` into
+ * *ts: 1 found, 0 none, -1 and e on error.
+ */
+int		 store_history_next(struct store_hreader *, int64_t customer_id,
+		    int64_t after, int64_t *ts, struct err *);
+
+/*
+ * Vocabulary sources. Event type names by event count (most first), then
+ * by name; items with at least min_events events, by count then external
+ * id, at most max of them. *out is an array of n strings the caller frees
+ * (each, then the array); NULL and 0 on error.
+ */
+int		 store_type_names(struct store *, char ***out, size_t *n,
+		    struct err *);
+int		 store_item_ids(struct store *, int64_t min_events, size_t max,
+		    char ***out, size_t *n, struct err *);
+
+/* The latest event time in the store, 0 when there are no events. */
+int		 store_last_ts(struct store *, int64_t *, struct err *);
+
+/* Customers by id, strictly after id `after`; returns the number filled. */
+int		 store_customers_by_id(struct store *, int64_t after,
+		    struct customer *out, int n, struct err *);
+
+/* A row of table models; the strings are the caller's (release). */
+struct store_model {
+	int64_t		 id;
+	char		*name;
+	int64_t		 created;	/* UTC seconds */
+	char		*config;	/* JSON, or NULL */
+	char		*metrics;	/* JSON, or NULL */
+	int64_t		 bytes;		/* size of the model file */
+};
+void		 store_model_release(struct store_model *);
+/* All models, oldest first; *out (n rows) freed with store_models_free. */
+int		 store_models_list(struct store *, struct store_model **out,
+		    size_t *n, struct err *);
+void		 store_models_free(struct store_model *, size_t n);
+/*
+ * The model called name (NULL: the newest) and, when file is not NULL,
+ * a copy of its file (*file malloc'd, the caller's). Returns 1 found,
+ * 0 not (nothing to release), -1 on error.
+ */
+int		 store_model_get(struct store *, const char *name,
+		    struct store_model *, void **file, size_t *len,
+		    struct err *);
+/*
+ * Add a model. name NULL takes the first free of "m<k>", k counting up
+ * from the number of models + 1; the name used is returned in *name_out
+ * (the caller's) when name_out is not NULL. A name already taken is
+ * ERR_USAGE. Returns the model id, or -1.
+ */
+int64_t		 store_model_add(struct store *, const char *name,
+		    int64_t created, const char *config, const char *metrics,
+		    const void *file, size_t len, char **name_out,
+		    struct err *);
+
+/* Replace the metrics (JSON) of the model with this id. */
+int		 store_model_set_metrics(struct store *, int64_t id,
+		    const char *metrics, struct err *);
+
+/* Writes scores with one prepared statement (opaque: store-model.c). */
+struct store_scorer;
+struct store_scorer *store_scorer_new(struct store *, struct err *);
+void		 store_scorer_free(struct store_scorer *);
+/* Insert or replace the score of (model, customer); next_type may be NULL. */
+int		 store_score_put(struct store_scorer *, int64_t model_id,
+		    int64_t customer_id, int64_t at, double churn,
+		    const char *next_type, struct err *);
+
 #endif

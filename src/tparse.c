@@ -20,6 +20,19 @@ tparse_init(struct tparse *tp, const char *fmt)
 	tp->last_len = (size_t)-1;
 }
 
+/* ISO 8601 UTC; the number itself when gmtime cannot take it. */
+char *
+tparse_format(int64_t ts, char *buf, size_t len)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)ts);
+	return buf;
+}
+
 /* Days from 1970-01-01 (Howard Hinnant's days_from_civil). */
 int64_t
 tparse_days(int64_t y, int m, int d)

@@ -26,6 +26,8 @@ void	tparse_init(struct tparse *, const char *fmt);
  */
 int	tparse_parse(struct tparse *, const char *s, size_t len, int64_t *out,
 	    struct err *);
+/* UTC seconds as ISO 8601, 2024-03-02T14:11:00Z, into buf (>= 21 bytes). */
+char	*tparse_format(int64_t ts, char *buf, size_t len);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t	tparse_days(int64_t y, int m, int d);
 

@@ -1,0 +1,114 @@
+/*
+ * explain.h: one inference report for one customer (MODEL.md "explain
+ * --json"): the window as of a time, with events left out on request
+ * (what-if), the prediction, the attention arrays, and optionally the
+ * occlusion effect of every event with the faithfulness figure. The
+ * report can be written as MODEL.md's JSON. Reads the store, runs the
+ * engine; never prints.
+ */
+#ifndef JS_EXPLAIN_H
+#define JS_EXPLAIN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokens.h"
+
+struct err;
+struct store;
+struct store_hevent;
+struct nn_model;
+
+/* Defaults of explain_opts (explain_opts_init). */
+#define EXPLAIN_TOP_TYPES	5
+#define EXPLAIN_TOP_ITEMS	10
+#define EXPLAIN_RANDOM_SETS	20	/* random sets of 3 (faithfulness) */
+#define EXPLAIN_SEED		1
+
+struct explain_opts {
+	int64_t		 at;		/* events at or before (UTC seconds) */
+	const int64_t	*drop;		/* event ids left out (borrowed) */
+	size_t		 n_drop;
+	int		 occlusion;	/* add the per-event effects */
+	int		 top_types;	/* next types listed */
+	int		 top_items;	/* next items listed */
+	int		 random_sets;	/* for faithfulness.random3 */
+	uint64_t	 seed;		/* for the random sets */
+};
+
+/* One ranked entry of a head: a vocabulary index and its value. */
+struct explain_rank {
+	int		 index;
+	float		 value;		/* probability or score */
+};
+
+/*
+ * The report; every array belongs to the explain handle and stays valid
+ * until the next explain_run or explain_free. n is the window length;
+ * ev and tok are the window, oldest first, and every array indexed by
+ * event is indexed like them.
+ */
+struct explain_report {
+	int64_t			 customer_id;
+	const char		*customer;	/* external id */
+	int64_t			 at;
+	size_t			 n_history;	/* events at or before at */
+	size_t			 n;		/* window length */
+	const struct store_hevent *ev;		/* (n) */
+	const struct tok	*tok;		/* (n) */
+	const int64_t		*dropped;	/* ids left out, as asked */
+	size_t			 n_dropped;
+	float			 churn;		/* probability */
+	const float		*type_prob;	/* (n_types) */
+	const struct explain_rank *next_types;	/* most likely first */
+	int			 n_next_types;
+	const struct explain_rank *next_items;	/* best first */
+	int			 n_next_items;
+	const float		*per_head;	/* (L, H, n) */
+	const float		*mean;		/* (n) last layer, over heads */
+	const float		*rollout;	/* (n) */
+	const float		*hidden;	/* (C) final state, last event */
+	int			 has_occlusion;
+	const float		*occlusion;	/* (n) churn masked - churn */
+	int			 has_faithfulness; /* 0: window too short */
+	double			 faith_top3, faith_random3, faith_last3;
+};
+
+struct explain;
+struct store_model;
+
+/*
+ * The model called name in the store (NULL: the newest), read and
+ * checked; row (may be NULL) gets its row, which the caller releases
+ * (store_model_release). NULL and e on error: ERR_NOTFOUND when the
+ * store has no such model.
+ */
+struct nn_model	*explain_load_model(struct store *, const char *name,
+		    struct store_model *row, struct err *);
+
+/* Fill o with the defaults above (at: every event). */
+void		 explain_opts_init(struct explain_opts *);
+/*
+ * A handle explaining with model m (borrowed; must outlive the handle)
+ * over store s (borrowed). NULL and e on error.
+ */
+struct explain	*explain_new(struct store *, const struct nn_model *,
+		    struct err *);
+void		 explain_free(struct explain *);
+/*
+ * Explain the customer with external id ext. Returns 0 and fills r, or
+ * -1 and e: ERR_NOTFOUND for an unknown customer or a dropped id that is
+ * not one of its events at or before o->at, ERR_USAGE when no event is
+ * left to score.
+ */
+int		 explain_run(struct explain *, const char *ext,
+		    const struct explain_opts *, struct explain_report *r,
+		    struct err *);
+/*
+ * The report as MODEL.md's JSON (pretty when pretty), with the model's
+ * name in "model". malloc'd, the caller's; NULL only if out of memory.
+ */
+char		*explain_json(const struct explain_report *,
+		    const struct nn_model *, const char *model_name,
+		    int pretty);
+
+#endif

@@ -1,0 +1,975 @@
+/*
+ * train.c: the training loop. Windows come from train-data.c (MODEL.md's
+ * protocols); each step takes a batch of windows of similar length,
+ * splits it among threads that each run single-threaded BLAS on their
+ * own activations and gradients, adds the gradients in thread order
+ * (so the same seed and thread count give the same model, byte for
+ * byte), clips them and takes an AdamW step. Losses: next-type cross
+ * entropy at every position, next item by a sampled softmax against
+ * shared uniform negatives through the tied item embedding, churn binary
+ * cross entropy at the last position of each churn window. After each
+ * epoch the validation split scores the model; the best is kept.
+ */
+#include "config.h"
+#include "train.h"
+
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "nn.h"
+#include "store.h"
+#include "train-int.h"
+#include "util.h"
+
+/* Windows sorted by length together before being cut into batches. */
+#define BUCKET_BATCHES	32
+/* Customers in the validation split of the churn task: 1 in this many. */
+#define CHURN_HOLDOUT	10
+
+/* Defaults. */
+void
+train_opts_init(struct train_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->epochs = 60;
+	o->batch = 128;
+	o->lr = 1e-3f;
+	o->weight_decay = 0.01f;
+	o->dropout = 0.2f;
+	o->clip = 1.0f;
+	o->warmup = -1;
+	o->C = 64;
+	o->L = 2;
+	o->H = 2;
+	o->max_len = 200;
+	o->horizon_days = 30;
+	o->threads = 2;
+	o->seed = 1;
+	o->patience = 5;
+	o->negatives = 256;
+	o->cache_mb = 1024;
+}
+
+/* The store's vocabularies: types by count, items seen twice or more. */
+struct vocab *
+train_store_vocab(struct store *s, struct err *e)
+{
+	char **types = NULL, **items = NULL;
+	size_t nt = 0, ni = 0, i;
+	struct vocab *v = NULL;
+
+	if (store_type_names(s, &types, &nt, e) == 0 &&
+	    store_item_ids(s, TOK_ITEM_MIN, TOK_ITEM_MAX, &items, &ni,
+	    e) == 0)
+		v = vocab_new((const char *const *)types, nt,
+		    (const char *const *)items, ni);
+	for (i = 0; i < nt; i++)
+		free(types[i]);
+	for (i = 0; i < ni; i++)
+		free(items[i]);
+	free(types);
+	free(items);
+	return v;
+}
+
+/* Loss sums of a step or an epoch. */
+struct loss {
+	double		 type, item, churn;
+	int64_t		 n_type, n_item, n_churn;
+};
+
+/* One thread's share of a step. */
+struct worker {
+	struct trainer	*tr;
+	pthread_t	 th;
+	int		 id;
+	struct nn_acts	*a;
+	struct nn_grads	*g;
+	struct tbatch	 tb;
+	float		*dlnf;		/* (B, T, C) */
+	float		*dlogits;	/* (B, T, NT) */
+	float		*z, *et, *dz;	/* (B T, C) rows with item targets */
+	float		*sneg;		/* (B T, K) */
+	float		*deneg;		/* (K, C) */
+	int		*rows;		/* (B T) */
+	struct loss	 loss;
+	const uint32_t	*idx;		/* this step's windows */
+	int		 n, window0;
+};
+
+struct trainer {
+	const struct train_opts	*o;
+	struct nn_model		*m;
+	struct nn_grads		*mo, *ve;	/* AdamW moments */
+	struct worker		*w;
+	int			 nw;
+	pthread_barrier_t	 start, end;
+	int			 quit;
+	const struct tset	*set;		/* the step's windows */
+	int			*neg;		/* (K) this step's negatives */
+	float			*eneg;		/* (K, C) their embeddings */
+	int			 K;
+	int64_t			 n_type, n_item, n_churn; /* the batch's */
+	struct nn_rng		 rng;
+	uint64_t		 drop_seed;	/* this step's */
+	unsigned		 tasks;
+};
+
+/* Seconds on the monotonic clock. */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Next-type cross entropy at every position with a target. */
+static void
+loss_type(struct worker *w, float scale)
+{
+	const struct nn_model *m = w->tr->m;
+	const int NT = m->cfg.n_types, C = m->cfg.C, BT = w->tb.b * w->tb.t;
+	struct nn_acts *a = w->a;
+	int r, j;
+
+	memset(w->dlogits, 0, sizeof(float) * (size_t)BT * NT);
+	for (r = 0; r < BT; r++) {
+		const int y = w->tb.tt[r];
+		const float *lg = a->type_logits + (size_t)r * NT;
+		float *d = w->dlogits + (size_t)r * NT, mx = lg[0], s = 0;
+
+		if (y <= 0)
+			continue;
+		for (j = 1; j < NT; j++)
+			if (lg[j] > mx)
+				mx = lg[j];
+		for (j = 0; j < NT; j++)
+			s += (d[j] = expf(lg[j] - mx));
+		w->loss.type += -(lg[y] - mx - logf(s));
+		w->loss.n_type++;
+		for (j = 0; j < NT; j++)
+			d[j] = d[j] / s * scale;
+		d[y] -= scale;
+	}
+	nn_matmul_backward(w->dlnf, w->g->p.type_w, w->g->p.type_b,
+	    w->dlogits, a->lnf, m->p.type_w, BT, C, NT);
+}
+
+/*
+ * Next item: a softmax over the true item and the step's K shared
+ * negatives (a negative equal to the target is left out), through the
+ * item embedding tied to the input's.
+ */
+static void
+loss_item(struct worker *w, float scale)
+{
+	struct trainer *tr = w->tr;
+	const struct nn_model *m = tr->m;
+	const int C = m->cfg.C, K = tr->K, BT = w->tb.b * w->tb.t;
+	float *gE = w->g->p.emb_item;
+	int r, j, np = 0, c;
+
+	for (r = 0; r < BT; r++)
+		if (w->tb.ti[r] > TOK_UNK)
+			w->rows[np++] = r;
+	if (np == 0)
+		return;
+	for (j = 0; j < np; j++) {
+		memcpy(w->z + (size_t)j * C, w->a->lnf + (size_t)w->rows[j] * C,
+		    sizeof(float) * C);
+		memcpy(w->et + (size_t)j * C, m->p.emb_item +
+		    (size_t)w->tb.ti[w->rows[j]] * C, sizeof(float) * C);
+	}
+	/* sneg(np, K) = Z . Eneg^T */
+	nn_matmul_forward(w->sneg, w->z, tr->eneg, NULL, np, C, K);
+	memset(w->dz, 0, sizeof(float) * (size_t)np * C);
+	for (j = 0; j < np; j++) {
+		const int y = w->tb.ti[w->rows[j]];
+		const float *zj = w->z + (size_t)j * C, *ej = w->et + (size_t)j * C;
+		float *sn = w->sneg + (size_t)j * K, s0 = 0, mx, sum, d0;
+		float *dzj = w->dz + (size_t)j * C, *ge = gE + (size_t)y * C;
+
+		for (c = 0; c < C; c++)
+			s0 += zj[c] * ej[c];
+		mx = s0;
+		for (c = 0; c < K; c++)
+			if (tr->neg[c] != y && sn[c] > mx)
+				mx = sn[c];
+		sum = expf(s0 - mx);
+		for (c = 0; c < K; c++)
+			sum += tr->neg[c] != y ? (sn[c] = expf(sn[c] - mx)) :
+			    (sn[c] = 0);
+		w->loss.item += -(s0 - mx - logf(sum));
+		w->loss.n_item++;
+		d0 = (expf(s0 - mx) / sum - 1.0f) * scale;
+		for (c = 0; c < K; c++)
+			sn[c] = sn[c] / sum * scale;
+		for (c = 0; c < C; c++) {
+			dzj[c] += d0 * ej[c];
+			ge[c] += d0 * zj[c];
+		}
+	}
+	/* dZ += dS . Eneg; dEneg = dS^T . Z */
+	memset(w->deneg, 0, sizeof(float) * (size_t)K * C);
+	nn_matmul_backward(w->dz, w->deneg, NULL, w->sneg, w->z, tr->eneg, np,
+	    C, K);
+	for (j = 0; j < K; j++) {
+		float *ge = gE + (size_t)tr->neg[j] * C;
+		const float *d = w->deneg + (size_t)j * C;
+
+		for (c = 0; c < C; c++)
+			ge[c] += d[c];
+	}
+	for (j = 0; j < np; j++) {
+		float *dl = w->dlnf + (size_t)w->rows[j] * C;
+		const float *d = w->dz + (size_t)j * C;
+
+		for (c = 0; c < C; c++)
+			dl[c] += d[c];
+	}
+}
+
+/* Churn: binary cross entropy at the last position of churn windows. */
+static void
+loss_churn(struct worker *w, float scale)
+{
+	const struct nn_model *m = w->tr->m;
+	const int C = m->cfg.C;
+	struct nn_params *g = &w->g->p;
+	int i, c;
+
+	for (i = 0; i < w->tb.b; i++) {
+		const int y = w->tb.label[i];
+		const size_t r = (size_t)i * w->tb.t + w->tb.len[i] - 1;
+		const float *z = w->a->lnf + r * C;
+		float *dl = w->dlnf + r * C, lg = m->p.churn_b[0], p, d;
+
+		if (y < 0)
+			continue;
+		for (c = 0; c < C; c++)
+			lg += z[c] * m->p.churn_w[c];
+		p = 1.0f / (1.0f + expf(-lg));
+		/* -log p(y), stable: softplus(lg) - y lg */
+		w->loss.churn += (lg > 0 ? lg + log1pf(expf(-lg)) :
+		    log1pf(expf(lg))) - y * lg;
+		w->loss.n_churn++;
+		d = (p - (float)y) * scale;
+		for (c = 0; c < C; c++) {
+			dl[c] += d * m->p.churn_w[c];
+			g->churn_w[c] += d * z[c];
+		}
+		g->churn_b[0] += d;
+	}
+}
+
+/* Forward, losses and backward of one worker's windows. */
+static void
+worker_step(struct worker *w)
+{
+	struct trainer *tr = w->tr;
+	const struct nn_model *m = tr->m;
+	const int C = m->cfg.C;
+
+	nn_zero_grad(w->g);
+	memset(&w->loss, 0, sizeof(w->loss));
+	if (w->n == 0)
+		return;
+	tbatch_fill(&w->tb, tr->set, w->idx, w->n);
+	nn_acts_dropout(w->a, tr->o->dropout, tr->drop_seed, w->window0);
+	nn_forward(m, w->a, w->tb.tok, w->tb.len, w->tb.b, w->tb.t, NN_FULL,
+	    0);
+	memset(w->dlnf, 0, sizeof(float) * (size_t)w->tb.b * w->tb.t * C);
+	if ((tr->tasks & TRAIN_TYPE) && tr->n_type > 0)
+		loss_type(w, 1.0f / (float)tr->n_type);
+	if ((tr->tasks & TRAIN_ITEM) && tr->n_item > 0)
+		loss_item(w, 1.0f / (float)tr->n_item);
+	if ((tr->tasks & TRAIN_CHURN) && tr->n_churn > 0)
+		loss_churn(w, 1.0f / (float)tr->n_churn);
+	nn_backward(m, w->g, w->a, w->tb.tok, w->dlnf);
+}
+
+/* A worker thread: one slice per step until told to quit. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	nn_blas_threads(1);
+	for (;;) {
+		pthread_barrier_wait(&w->tr->start);
+		if (w->tr->quit)
+			break;
+		worker_step(w);
+		pthread_barrier_wait(&w->tr->end);
+	}
+	return NULL;
+}
+
+/* Allocate a worker's buffers for batches up to (B, T). */
+static int
+worker_init(struct worker *w, struct trainer *tr, int B, int T,
+    struct err *e)
+{
+	const struct nn_config *c = &tr->m->cfg;
+	const size_t BT = (size_t)B * T;
+
+	w->tr = tr;
+	if ((w->a = nn_acts_new(c, B, T, NN_TRAIN, e)) == NULL ||
+	    (w->g = nn_grads_new(tr->m, e)) == NULL)
+		return -1;
+	tbatch_init(&w->tb, B, T);
+	w->dlnf = xcalloc(BT * c->C, sizeof(float));
+	w->dlogits = xcalloc(BT * c->n_types, sizeof(float));
+	w->z = xcalloc(BT * c->C, sizeof(float));
+	w->et = xcalloc(BT * c->C, sizeof(float));
+	w->dz = xcalloc(BT * c->C, sizeof(float));
+	w->sneg = xcalloc(BT * (size_t)tr->K, sizeof(float));
+	w->deneg = xcalloc((size_t)tr->K * c->C, sizeof(float));
+	w->rows = xcalloc(BT, sizeof(int));
+	return 0;
+}
+
+static void
+worker_release(struct worker *w)
+{
+	nn_acts_free(w->a);
+	nn_grads_free(w->g);
+	tbatch_release(&w->tb);
+	free(w->dlnf);
+	free(w->dlogits);
+	free(w->z);
+	free(w->et);
+	free(w->dz);
+	free(w->sneg);
+	free(w->deneg);
+	free(w->rows);
+}
+
+/*
+ * One optimisation step over windows idx[0..n) of set at learning rate
+ * lr: the batch split among the workers by windows, gradients summed in
+ * worker order, clipped, AdamW. Adds the losses to *sum.
+ */
+static void
+train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
+    int n, float lr, int step, struct loss *sum)
+{
+	const struct nn_model *m = tr->m;
+	const int NI = m->cfg.n_items, C = m->cfg.C;
+	struct nn_adamw ad = { lr, 0.9f, 0.98f, 1e-8f, tr->o->weight_decay };
+	float gscale = 1.0f;
+	double norm;
+	int i, k, per;
+
+	tr->set = set;
+	tr->n_type = tr->n_item = tr->n_churn = 0;
+	for (i = 0; i < n; i++) {
+		const struct tsample *x = &set->s[idx[i]];
+
+		if (x->kind == TS_CHURN)
+			tr->n_churn++;
+		else
+			for (k = 0; k < x->n; k++) {
+				tr->n_type += set->tt[x->off + k] > 0;
+				tr->n_item += set->ti[x->off + k] > TOK_UNK;
+			}
+	}
+	/* the step's negatives, uniform over the known items */
+	for (k = 0; k < tr->K; k++) {
+		tr->neg[k] = NI > TOK_UNK + 1 ? TOK_UNK + 1 +
+		    (int)(nn_rng_u64(&tr->rng) % (uint64_t)(NI - TOK_UNK - 1)) :
+		    TOK_UNK;
+		memcpy(tr->eneg + (size_t)k * C, m->p.emb_item +
+		    (size_t)tr->neg[k] * C, sizeof(float) * C);
+	}
+	tr->drop_seed = nn_rng_u64(&tr->rng);
+	per = (n + tr->nw - 1) / tr->nw;
+	for (i = 0; i < tr->nw; i++) {
+		struct worker *w = &tr->w[i];
+		int lo = i * per < n ? i * per : n, hi = lo + per < n ? lo + per : n;
+
+		w->idx = idx + lo;
+		w->n = hi - lo;
+		w->window0 = lo;
+	}
+	if (tr->nw > 1)
+		pthread_barrier_wait(&tr->start);
+	worker_step(&tr->w[0]);
+	if (tr->nw > 1)
+		pthread_barrier_wait(&tr->end);
+	for (i = 1; i < tr->nw; i++)
+		nn_grads_add(tr->w[0].g, tr->w[i].g);
+	for (i = 0; i < tr->nw; i++) {
+		sum->type += tr->w[i].loss.type;
+		sum->item += tr->w[i].loss.item;
+		sum->churn += tr->w[i].loss.churn;
+		sum->n_type += tr->w[i].loss.n_type;
+		sum->n_item += tr->w[i].loss.n_item;
+		sum->n_churn += tr->w[i].loss.n_churn;
+	}
+	norm = sqrt(nn_grads_norm2(tr->w[0].g));
+	if (tr->o->clip > 0 && norm > tr->o->clip)
+		gscale = (float)(tr->o->clip / norm);
+	nn_adamw_step(tr->m, tr->w[0].g, tr->mo, tr->ve, &ad, step, gscale);
+}
+
+/* ---- data for training ---- */
+
+struct tdata {
+	const struct train_opts	*o;
+	const struct vocab	*v;
+	unsigned		 tasks;
+	int64_t			 T, T1, H;	/* cut-offs, horizon (s) */
+	struct tset		 train;
+	struct tset		*val;		/* NULL: not building it */
+	size_t			 cap_bytes;	/* of train: a chunk */
+	int32_t			*items;
+	size_t			 icap;
+	int64_t			 customers, total;
+	train_progress_fn	 fn;
+	void			*ctx;
+	int			 stopped;
+};
+
+/* Is this customer in the churn task's validation split? */
+static int
+churn_holdout(uint64_t seed, int64_t customer)
+{
+	return hash_bytes(&customer, sizeof(customer), seed ^ 0x686f6c64) %
+	    CHURN_HOLDOUT == 0;
+}
+
+/* Walk callback: one customer's training and validation windows. */
+static int
+tdata_customer(void *ctx, int64_t cust, const struct store_history *h,
+    struct err *e)
+{
+	struct tdata *d = ctx;
+	const struct train_opts *o = d->o;
+	const size_t N = h->n;
+
+	(void)e;
+	if (d->tasks & (TRAIN_TYPE | TRAIN_ITEM)) {
+		if (o->all || N < 3)
+			tset_add_seq(&d->train, d->v, h, N, o->max_len, cust);
+		else {
+			tset_add_seq(&d->train, d->v, h, N - 2, o->max_len,
+			    cust);
+			if (d->val != NULL) {
+				size_t nt = hist_items(d->v, h, N - 2,
+				    &d->items, &d->icap);
+
+				tset_add_next(d->val, d->v, h, N - 2,
+				    o->max_len, d->items, nt, cust);
+			}
+		}
+	}
+	if (d->tasks & TRAIN_CHURN) {
+		int64_t cut = o->all ? d->T : d->T1;
+		int y = hist_churned(h, cut, d->H);
+
+		if (o->all || !churn_holdout(o->seed, cust))
+			tset_add_churn(&d->train, d->v, h, cut, o->max_len, y,
+			    cust);
+		else if (d->val != NULL)
+			tset_add_churn(d->val, d->v, h, cut, o->max_len, y,
+			    cust);
+	}
+	d->customers++;
+	if (d->fn != NULL && d->customers % 256 == 0) {
+		struct train_progress p;
+
+		memset(&p, 0, sizeof(p));
+		p.phase = "reading";
+		p.done = d->customers;
+		p.total = d->total;
+		if (d->fn(d->ctx, &p) != 0) {
+			d->stopped = 1;
+			return 1;
+		}
+	}
+	return tset_bytes(&d->train) >= d->cap_bytes;
+}
+
+/* ---- validation ---- */
+
+/* The validation score (higher is better) and its parts. */
+struct val {
+	double		 score, ndcg10, hr10, type_acc, auc, logloss;
+};
+
+static void
+validate(struct trainer *tr, const struct tset *val, struct nn_acts *a,
+    struct tbatch *tb, struct val *out)
+{
+	uint32_t *in = xcalloc(val->n + 1, sizeof(uint32_t)),
+	    *ic = xcalloc(val->n + 1, sizeof(uint32_t));
+	size_t nn = 0, nc = 0, i;
+	struct rank_metrics rm;
+	float *p;
+	int8_t *y;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < val->n; i++)
+		if (val->s[i].kind == TS_NEXT)
+			in[nn++] = (uint32_t)i;
+		else
+			ic[nc++] = (uint32_t)i;
+	if (nn > 0) {
+		train_rank_metrics(tr->m, a, tb, val, in, nn, 0x76616c,
+		    0, &rm);
+		out->ndcg10 = rm.ndcg10;
+		out->hr10 = rm.hr10;
+		out->type_acc = rm.type_acc;
+		if (tr->tasks & TRAIN_ITEM)
+			out->score += rm.ndcg10;
+		if (tr->tasks & TRAIN_TYPE)
+			out->score += rm.type_acc;
+	}
+	if (nc > 0) {
+		p = xcalloc(nc, sizeof(float));
+		y = xcalloc(nc, sizeof(int8_t));
+		train_score(tr->m, a, tb, val, ic, nc, p, NULL, NULL);
+		for (i = 0; i < nc; i++)
+			y[i] = val->s[ic[i]].label;
+		out->auc = metric_auc(p, y, nc);
+		out->logloss = metric_logloss(p, y, nc);
+		if (!isnan(out->auc))
+			out->score += out->auc;
+		free(p);
+		free(y);
+	}
+	free(in);
+	free(ic);
+}
+
+/* ---- the loop ---- */
+
+/* Fisher-Yates with the trainer's generator. */
+static void
+shuffle(uint32_t *v, size_t n, struct nn_rng *r)
+{
+	size_t i, j;
+	uint32_t t;
+
+	for (i = n; i > 1; i--) {
+		j = (size_t)(nn_rng_u64(r) % i);
+		t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+static const struct tset *cmp_set;
+/* Longer first; ties by index (deterministic). */
+static int
+cmp_len(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int nx = cmp_set->s[x].n, ny = cmp_set->s[y].n;
+
+	if (nx != ny)
+		return ny - nx;
+	return (x > y) - (x < y);
+}
+
+/*
+ * The order of one pass over a set: shuffled, then sorted by length in
+ * buckets of BUCKET_BATCHES batches, the batches in shuffled order.
+ * Fills order (n) and starts (batches + 1); returns the batch count.
+ */
+static size_t
+plan_epoch(const struct tset *set, int B, struct nn_rng *r, uint32_t *order,
+    uint32_t *tmp, size_t *starts)
+{
+	size_t n = set->n, i, k, nb = 0, bucket = (size_t)B * BUCKET_BATCHES;
+	uint32_t *perm;
+
+	for (i = 0; i < n; i++)
+		tmp[i] = (uint32_t)i;
+	shuffle(tmp, n, r);
+	cmp_set = set;
+	for (i = 0; i < n; i += bucket)
+		qsort(tmp + i, n - i < bucket ? n - i : bucket,
+		    sizeof(uint32_t), cmp_len);
+	nb = (n + (size_t)B - 1) / (size_t)B;
+	perm = xcalloc(nb + 1, sizeof(uint32_t));
+	for (i = 0; i < nb; i++)
+		perm[i] = (uint32_t)i;
+	shuffle(perm, nb, r);
+	for (i = 0, k = 0; i < nb; i++) {
+		size_t lo = (size_t)perm[i] * B, hi = lo + (size_t)B < n ?
+		    lo + (size_t)B : n;
+
+		starts[i] = k;
+		memcpy(order + k, tmp + lo, (hi - lo) * sizeof(uint32_t));
+		k += hi - lo;
+	}
+	starts[nb] = k;
+	free(perm);
+	return nb;
+}
+
+/* The learning rate at step s of total: linear warm-up, cosine to 10%. */
+static float
+lr_at(const struct train_opts *o, int64_t s, int64_t total, int64_t warmup)
+{
+	double f;
+
+	if (s < warmup)
+		return o->lr * (float)(s + 1) / (float)warmup;
+	f = total > warmup ? (double)(s - warmup) / (double)(total - warmup) :
+	    1;
+	if (f > 1)
+		f = 1;
+	return (float)(o->lr * (0.1 + 0.9 * 0.5 * (1 + cos(M_PI * f))));
+}
+
+/* The settings written into the model file's config (JSON members). */
+static char *
+settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
+    int epochs_run, int best_epoch)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b);
+	buf_printf(&b, "{\"trained\":true,\"tasks\":[%s%s%s%s%s],"
+	    "\"epochs\":%d,\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,"
+	    "\"lr\":%g,\"weight_decay\":%g,\"dropout\":%g,\"clip\":%g,"
+	    "\"negatives\":%d,\"seed\":%llu,\"threads\":%d,\"cutoff\":%lld,"
+	    "\"all\":%s}",
+	    tasks & TRAIN_CHURN ? "\"churn\"" : "",
+	    (tasks & TRAIN_CHURN) && (tasks & (TRAIN_TYPE | TRAIN_ITEM)) ?
+	    "," : "", tasks & TRAIN_TYPE ? "\"next-type\"" : "",
+	    (tasks & TRAIN_TYPE) && (tasks & TRAIN_ITEM) ? "," : "",
+	    tasks & TRAIN_ITEM ? "\"next-item\"" : "", o->epochs, epochs_run,
+	    best_epoch, o->batch, (double)o->lr, (double)o->weight_decay,
+	    (double)o->dropout, (double)o->clip, o->negatives,
+	    (unsigned long long)o->seed, o->threads, (long long)T,
+	    o->all ? "true" : "false");
+	s = xstrdup(b.data);
+	buf_release(&b);
+	return s;
+}
+
+/* Train (see train.h). */
+int
+train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
+    void *ctx, struct train_result *res, struct err *e)
+{
+	struct trainer tr;
+	struct tdata d;
+	struct tset val;
+	struct store_info info;
+	struct nn_config cfg;
+	struct nn_acts *va = NULL;
+	struct tbatch vtb;
+	struct val vs;
+	struct nn_rng rng;
+	struct train_progress p;
+	float *best = NULL;
+	uint32_t *order = NULL, *tmp = NULL;
+	size_t *starts = NULL, nb, bi, cap = 0;
+	int64_t last, steps_total = 0, warmup = 1, gstep = 0;
+	double t0 = mono(), tok_count = 0, best_val = -INFINITY;
+	int epoch, rc = -1, i, cached = 0, best_epoch = 0, epochs_run = 0,
+	    since_best = 0, threads_started = 0;
+	char *extra = NULL, *cfgjson = NULL;
+	void *img = NULL;
+	size_t len;
+
+	memset(res, 0, sizeof(*res));
+	memset(&tr, 0, sizeof(tr));
+	memset(&d, 0, sizeof(d));
+	memset(&info, 0, sizeof(info));
+	memset(&vtb, 0, sizeof(vtb));
+	tset_init(&val);
+	tset_init(&d.train);
+	if (store_info_get(s, &info, e) < 0)
+		return -1;
+	if (info.events == 0) {
+		store_info_release(&info);
+		return err_set(e, ERR_USAGE, "%s: the store has no events to "
+		    "train on", store_path(s));
+	}
+	/* tasks: churn needs real times, next item needs items */
+	d.tasks = o->tasks ? o->tasks : TRAIN_ALL_TASKS;
+	if (!o->tasks && info.sequence_time)
+		d.tasks &= ~TRAIN_CHURN;
+	if (o->tasks & TRAIN_CHURN && info.sequence_time) {
+		store_info_release(&info);
+		return err_set(e, ERR_USAGE, "%s: the churn task needs real "
+		    "timestamps, and this store has only an event order",
+		    store_path(s));
+	}
+	d.H = (int64_t)o->horizon_days * 86400;
+	d.T = o->cutoff ? o->cutoff : info.last_ts - d.H;
+	d.T1 = d.T - d.H;
+	d.o = o;
+	d.total = info.customers;
+	d.fn = fn;
+	d.ctx = ctx;
+	d.cap_bytes = o->cache_mb << 20;
+	d.val = o->all ? NULL : &val;
+	if ((d.v = train_store_vocab(s, e)) == NULL)
+		goto out;
+	if (!o->tasks && vocab_n_items(d.v) <= TOK_UNK + 1)
+		d.tasks &= ~TRAIN_ITEM;
+	tr.tasks = d.tasks;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.C = o->C;
+	cfg.L = o->L;
+	cfg.H = o->H;
+	cfg.max_len = o->max_len;
+	cfg.churn_horizon_days = o->horizon_days;
+	cfg.n_types = vocab_n_types(d.v);
+	cfg.n_items = vocab_n_items(d.v);
+	/* the model owns a copy of the vocabularies from here on */
+	{
+		struct vocab *mv = train_store_vocab(s, e);
+
+		if (mv == NULL || (tr.m = nn_model_new(&cfg, mv, e)) == NULL)
+			goto out;
+	}
+	nn_rng_seed(&rng, o->seed);
+	nn_model_init_random(tr.m, &rng);
+	nn_rng_seed(&tr.rng, o->seed ^ 0x7472616e);
+	tr.o = o;
+	tr.K = o->negatives;
+	tr.neg = xcalloc((size_t)tr.K, sizeof(int));
+	tr.eneg = xcalloc((size_t)tr.K * cfg.C, sizeof(float));
+	if ((tr.mo = nn_grads_new(tr.m, e)) == NULL ||
+	    (tr.ve = nn_grads_new(tr.m, e)) == NULL)
+		goto out;
+	tr.nw = o->threads;
+	tr.w = xcalloc((size_t)tr.nw, sizeof(*tr.w));
+	for (i = 0; i < tr.nw; i++) {
+		tr.w[i].id = i;
+		if (worker_init(&tr.w[i], &tr, (o->batch + tr.nw - 1) / tr.nw,
+		    o->max_len, e) < 0)
+			goto out;
+	}
+	if ((va = nn_acts_new(&cfg, 64, o->max_len, NN_ITEMS, e)) == NULL)
+		goto out;
+	tbatch_init(&vtb, 64, o->max_len);
+	best = xcalloc(tr.m->n_params, sizeof(float));
+	nn_blas_threads(1);
+	if (tr.nw > 1) {
+		pthread_barrier_init(&tr.start, NULL, (unsigned)tr.nw);
+		pthread_barrier_init(&tr.end, NULL, (unsigned)tr.nw);
+		for (i = 1; i < tr.nw; i++)
+			pthread_create(&tr.w[i].th, NULL, worker_main, &tr.w[i]);
+		threads_started = 1;
+	}
+
+	for (epoch = 1; epoch <= o->epochs; epoch++) {
+		struct loss sum;
+		int64_t after = 0;
+		int walked = 0, chunks = 0;
+		double te = mono(), tokens_ep = 0;
+
+		memset(&sum, 0, sizeof(sum));
+		while (!res->stopped && walked != 1) {
+			if (!cached) {
+				/* the next chunk of customers from the store */
+				tset_clear(&d.train);
+				walked = train_walk(s, after, tdata_customer,
+				    &d, &last, e);
+				if (walked < 0)
+					goto out;
+				if (d.stopped) {
+					res->stopped = 1;
+					break;
+				}
+				after = last;
+				chunks++;
+			} else
+				walked = 1;
+			if (d.train.n == 0)
+				continue;
+			if (d.train.n + 1 > cap) {
+				free(order);
+				free(tmp);
+				free(starts);
+				cap = d.train.n + 1;
+				order = xcalloc(cap, sizeof(uint32_t));
+				tmp = xcalloc(cap, sizeof(uint32_t));
+				starts = xcalloc(cap + 1, sizeof(size_t));
+			}
+			nb = plan_epoch(&d.train, o->batch, &tr.rng, order, tmp,
+			    starts);
+			if (steps_total == 0) {
+				/* the schedule, from the first chunk's size */
+				steps_total = (int64_t)nb * o->epochs;
+				warmup = o->warmup >= 0 ? o->warmup :
+				    steps_total / 100;
+				if (warmup < 1)
+					warmup = 1;
+			}
+			for (bi = 0; bi < nb && !res->stopped; bi++) {
+				int n = (int)(starts[bi + 1] - starts[bi]), k;
+
+				for (k = 0; k < n; k++)
+					tokens_ep += d.train.s[order[starts[bi]
+					    + k]].n;
+				gstep++;
+				train_step(&tr, &d.train, order + starts[bi], n,
+				    lr_at(o, gstep - 1, steps_total, warmup),
+				    (int)gstep, &sum);
+				if (fn == NULL || (bi % 8 != 0 && bi + 1 != nb))
+					continue;
+				memset(&p, 0, sizeof(p));
+				p.phase = "training";
+				p.epoch = epoch;
+				p.epochs = o->epochs;
+				p.step = (int64_t)bi + 1;
+				p.steps = (int64_t)nb;
+				p.loss_type = sum.n_type ? sum.type /
+				    sum.n_type : 0;
+				p.loss_item = sum.n_item ? sum.item /
+				    sum.n_item : 0;
+				p.loss_churn = sum.n_churn ? sum.churn /
+				    sum.n_churn : 0;
+				p.tokens_per_s = tokens_ep / (mono() - te);
+				p.eta = (mono() - te) / (double)(bi + 1) *
+				    ((double)nb * (o->epochs - epoch + 1) -
+				    (double)bi - 1);
+				p.best_val = best_val;
+				p.best_epoch = best_epoch;
+				if (fn(ctx, &p) != 0)
+					res->stopped = 1;
+			}
+		}
+		/* the whole data in one chunk: keep it for the next epochs */
+		if (epoch == 1 && chunks == 1 && !res->stopped)
+			cached = 1;
+		d.val = NULL;		/* built once, in epoch 1 */
+		tok_count += tokens_ep;
+		if (res->stopped)
+			break;
+		epochs_run = epoch;
+		/* validation: the best epoch is kept */
+		if (!o->all && val.n > 0) {
+			validate(&tr, &val, va, &vtb, &vs);
+			if (vs.score > best_val) {
+				best_val = vs.score;
+				best_epoch = epoch;
+				memcpy(best, tr.m->mem, tr.m->n_params *
+				    sizeof(float));
+				since_best = 0;
+			} else if (++since_best >= o->patience)
+				break;
+		} else {
+			best_epoch = epoch;
+			memcpy(best, tr.m->mem, tr.m->n_params * sizeof(float));
+		}
+		if (fn != NULL) {
+			memset(&p, 0, sizeof(p));
+			p.phase = "validated";
+			p.epoch = epoch;
+			p.epochs = o->epochs;
+			p.val = o->all ? NAN : vs.score;
+			p.best_val = best_val;
+			p.best_epoch = best_epoch;
+			p.loss_type = sum.n_type ? sum.type / sum.n_type : 0;
+			p.loss_item = sum.n_item ? sum.item / sum.n_item : 0;
+			p.loss_churn = sum.n_churn ? sum.churn / sum.n_churn : 0;
+			p.tokens_per_s = tokens_ep / (mono() - te);
+			if (fn(ctx, &p) != 0) {
+				res->stopped = 1;
+				break;
+			}
+		}
+	}
+	if (best_epoch == 0) {
+		err_set(e, ERR_INTR, "interrupted before the first epoch "
+		    "ended: no model kept");
+		goto out;
+	}
+	memcpy(tr.m->mem, best, tr.m->n_params * sizeof(float));
+	extra = settings_json(o, d.tasks, d.T, epochs_run, best_epoch);
+	free(tr.m->extra);
+	tr.m->extra = xstrdup(extra);
+	res->seconds = mono() - t0;
+	res->tokens_per_s = tok_count / res->seconds;
+	res->epochs_run = epochs_run;
+	res->best_epoch = best_epoch;
+	res->tasks = d.tasks;
+	/* the model card: held-out metrics by MODEL.md's protocols */
+	if (train_eval(s, tr.m, d.T, o->horizon_days, d.tasks, o->threads, fn,
+	    ctx, &res->metrics, &res->report, e) < 0)
+		goto out;
+	if (o->all) {
+		/* say so in the metrics */
+		size_t ml = strlen(res->metrics);
+		char *mm = xmalloc(ml + 32);
+
+		snprintf(mm, ml + 32, "{\"held_out\":false,%s",
+		    res->metrics + 1);
+		free(res->metrics);
+		res->metrics = mm;
+	}
+	if (nn_model_write_mem(tr.m, extra, &img, &len, e) < 0)
+		goto out;
+	cfgjson = nn_config_json(tr.m);
+	res->model_id = store_model_add(s, o->name, (int64_t)time(NULL),
+	    cfgjson, res->metrics, img, len, &res->name, e);
+	if (res->model_id < 0)
+		goto out;
+	rc = 0;
+out:
+	if (threads_started) {
+		tr.quit = 1;
+		pthread_barrier_wait(&tr.start);
+		for (i = 1; i < tr.nw; i++)
+			pthread_join(tr.w[i].th, NULL);
+		pthread_barrier_destroy(&tr.start);
+		pthread_barrier_destroy(&tr.end);
+	}
+	for (i = 0; tr.w != NULL && i < tr.nw; i++)
+		worker_release(&tr.w[i]);
+	free(tr.w);
+	free(tr.neg);
+	free(tr.eneg);
+	nn_grads_free(tr.mo);
+	nn_grads_free(tr.ve);
+	nn_model_free(tr.m);
+	vocab_free((struct vocab *)d.v);
+	tset_release(&d.train);
+	tset_release(&val);
+	free(d.items);
+	nn_acts_free(va);
+	if (vtb.tok != NULL)
+		tbatch_release(&vtb);
+	free(best);
+	free(order);
+	free(tmp);
+	free(starts);
+	free(extra);
+	free(cfgjson);
+	free(img);
+	store_info_release(&info);
+	if (rc < 0)
+		train_result_release(res);
+	return rc;
+}
+
+void
+train_result_release(struct train_result *r)
+{
+	free(r->name);
+	free(r->metrics);
+	free(r->report);
+	r->name = NULL;
+	r->metrics = NULL;
+	r->report = NULL;
+}
