@@ -424,7 +424,14 @@ nn_model_read_mem(const void *buf, size_t len, const char *what,
 			continue;
 		sp[nsp].name = it->string;
 		slot = smap_get(want, it->string, strlen(it->string));
-		if (slot != NULL) {
+		if (slot == NULL) {
+			/* e.g. blocks.2.* in a file whose n_layers was cut */
+			err_set(e, ERR_MODEL, "%s: tensor %s is not one of "
+			    "this model's (n_layers %d)", what, it->string,
+			    m->cfg.L);
+			goto fail;
+		}
+		{
 			k = (size_t)*slot;
 			if (seen[k]) {
 				err_set(e, ERR_MODEL, "%s: tensor %s appears "
@@ -434,7 +441,7 @@ nn_model_read_mem(const void *buf, size_t len, const char *what,
 			seen[k] = 1;
 			nn_tensor_get(m, k, &t);
 		}
-		if (tensor_entry(it, slot ? &t : NULL, &sp[nsp], what, e) < 0)
+		if (tensor_entry(it, &t, &sp[nsp], what, e) < 0)
 			goto fail;
 		if (sp[nsp].end > dlen) {
 			err_set(e, ERR_MODEL, "%s: tensor %s: data_offsets "

@@ -14,6 +14,7 @@
 struct store_history;
 struct nn_model;
 struct nn_acts;
+struct nn_grads;
 
 /* Kinds of window. */
 enum {
@@ -122,6 +123,37 @@ void	tbatch_fill(struct tbatch *, const struct tset *, const uint32_t *idx,
 void	train_score(const struct nn_model *m, struct nn_acts *a,
 	    struct tbatch *tb, const struct tset *set, const uint32_t *idx,
 	    size_t n, float *churn, float *type_prob, float *item_score);
+
+/*
+ * The training losses of one batch (train.c): next-type cross entropy
+ * at every position with a target; next item by a softmax over the true
+ * item and K shared negatives through the tied item embedding; churn
+ * binary cross entropy at the last position of churn windows. Each task
+ * is a mean over its targets in the whole step (n_type, n_item, n_churn:
+ * the step may be split among threads). Owns its buffers.
+ */
+struct tloss {
+	const struct nn_model	*m;
+	unsigned		 tasks;
+	int			 K;
+	const int		*neg;		/* (K) borrowed, per step */
+	const float		*eneg;		/* (K, C) their embeddings */
+	int64_t			 n_type, n_item, n_churn;
+	double			 type, item, churn;	/* sums, this batch */
+	int64_t			 c_type, c_item, c_churn;
+	float			*dlnf;		/* (B, T, C) out: d loss / d lnf */
+	float			*dlogits, *z, *et, *dz, *sneg, *deneg;
+	int			*rows;
+};
+void	tloss_init(struct tloss *, const struct nn_model *, int B, int T,
+	    int K);
+void	tloss_release(struct tloss *);
+/*
+ * After nn_forward(NN_FULL) of batch tb on a: the losses (sums into l),
+ * the heads' gradients added into g, and l->dlnf for nn_backward.
+ */
+void	tloss_batch(struct tloss *, struct nn_acts *a, struct nn_grads *g,
+	    const struct tbatch *tb);
 
 /* Ranking metrics of a set of TS_NEXT windows (train-eval.c). */
 struct rank_metrics {

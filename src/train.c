@@ -92,13 +92,7 @@ struct worker {
 	struct nn_acts	*a;
 	struct nn_grads	*g;
 	struct tbatch	 tb;
-	float		*dlnf;		/* (B, T, C) */
-	float		*dlogits;	/* (B, T, NT) */
-	float		*z, *et, *dz;	/* (B T, C) rows with item targets */
-	float		*sneg;		/* (B T, K) */
-	float		*deneg;		/* (K, C) */
-	int		*rows;		/* (B T) */
-	struct loss	 loss;
+	struct tloss	 l;
 	const uint32_t	*idx;		/* this step's windows */
 	int		 n, window0;
 };
@@ -131,20 +125,53 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Buffers of the losses for batches up to (B, T), K negatives. */
+void
+tloss_init(struct tloss *l, const struct nn_model *m, int B, int T, int K)
+{
+	const size_t BT = (size_t)B * T, C = (size_t)m->cfg.C;
+
+	memset(l, 0, sizeof(*l));
+	l->m = m;
+	l->K = K;
+	l->dlnf = xcalloc(BT * C, sizeof(float));
+	l->dlogits = xcalloc(BT * (size_t)m->cfg.n_types, sizeof(float));
+	l->z = xcalloc(BT * C, sizeof(float));
+	l->et = xcalloc(BT * C, sizeof(float));
+	l->dz = xcalloc(BT * C, sizeof(float));
+	l->sneg = xcalloc(BT * (size_t)(K > 0 ? K : 1), sizeof(float));
+	l->deneg = xcalloc((size_t)(K > 0 ? K : 1) * C, sizeof(float));
+	l->rows = xcalloc(BT, sizeof(int));
+}
+
+void
+tloss_release(struct tloss *l)
+{
+	free(l->dlnf);
+	free(l->dlogits);
+	free(l->z);
+	free(l->et);
+	free(l->dz);
+	free(l->sneg);
+	free(l->deneg);
+	free(l->rows);
+	memset(l, 0, sizeof(*l));
+}
+
 /* Next-type cross entropy at every position with a target. */
 static void
-loss_type(struct worker *w, float scale)
+loss_type(struct tloss *l, struct nn_acts *a, struct nn_grads *g,
+    const struct tbatch *tb, float scale)
 {
-	const struct nn_model *m = w->tr->m;
-	const int NT = m->cfg.n_types, C = m->cfg.C, BT = w->tb.b * w->tb.t;
-	struct nn_acts *a = w->a;
+	const struct nn_model *m = l->m;
+	const int NT = m->cfg.n_types, C = m->cfg.C, BT = tb->b * tb->t;
 	int r, j;
 
-	memset(w->dlogits, 0, sizeof(float) * (size_t)BT * NT);
+	memset(l->dlogits, 0, sizeof(float) * (size_t)BT * NT);
 	for (r = 0; r < BT; r++) {
-		const int y = w->tb.tt[r];
+		const int y = tb->tt[r];
 		const float *lg = a->type_logits + (size_t)r * NT;
-		float *d = w->dlogits + (size_t)r * NT, mx = lg[0], s = 0;
+		float *d = l->dlogits + (size_t)r * NT, mx = lg[0], s = 0;
 
 		if (y <= 0)
 			continue;
@@ -153,14 +180,14 @@ loss_type(struct worker *w, float scale)
 				mx = lg[j];
 		for (j = 0; j < NT; j++)
 			s += (d[j] = expf(lg[j] - mx));
-		w->loss.type += -(lg[y] - mx - logf(s));
-		w->loss.n_type++;
+		l->type += -(lg[y] - mx - logf(s));
+		l->c_type++;
 		for (j = 0; j < NT; j++)
 			d[j] = d[j] / s * scale;
 		d[y] -= scale;
 	}
-	nn_matmul_backward(w->dlnf, w->g->p.type_w, w->g->p.type_b,
-	    w->dlogits, a->lnf, m->p.type_w, BT, C, NT);
+	nn_matmul_backward(l->dlnf, g->p.type_w, g->p.type_b, l->dlogits,
+	    a->lnf, m->p.type_w, BT, C, NT);
 }
 
 /*
@@ -169,46 +196,46 @@ loss_type(struct worker *w, float scale)
  * item embedding tied to the input's.
  */
 static void
-loss_item(struct worker *w, float scale)
+loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
+    const struct tbatch *tb, float scale)
 {
-	struct trainer *tr = w->tr;
-	const struct nn_model *m = tr->m;
-	const int C = m->cfg.C, K = tr->K, BT = w->tb.b * w->tb.t;
-	float *gE = w->g->p.emb_item;
+	const struct nn_model *m = l->m;
+	const int C = m->cfg.C, K = l->K, BT = tb->b * tb->t;
+	float *gE = gr->p.emb_item;
 	int r, j, np = 0, c;
 
 	for (r = 0; r < BT; r++)
-		if (w->tb.ti[r] > TOK_UNK)
-			w->rows[np++] = r;
+		if (tb->ti[r] > TOK_UNK)
+			l->rows[np++] = r;
 	if (np == 0)
 		return;
 	for (j = 0; j < np; j++) {
-		memcpy(w->z + (size_t)j * C, w->a->lnf + (size_t)w->rows[j] * C,
+		memcpy(l->z + (size_t)j * C, a->lnf + (size_t)l->rows[j] * C,
 		    sizeof(float) * C);
-		memcpy(w->et + (size_t)j * C, m->p.emb_item +
-		    (size_t)w->tb.ti[w->rows[j]] * C, sizeof(float) * C);
+		memcpy(l->et + (size_t)j * C, m->p.emb_item +
+		    (size_t)tb->ti[l->rows[j]] * C, sizeof(float) * C);
 	}
 	/* sneg(np, K) = Z . Eneg^T */
-	nn_matmul_forward(w->sneg, w->z, tr->eneg, NULL, np, C, K);
-	memset(w->dz, 0, sizeof(float) * (size_t)np * C);
+	nn_matmul_forward(l->sneg, l->z, l->eneg, NULL, np, C, K);
+	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
 	for (j = 0; j < np; j++) {
-		const int y = w->tb.ti[w->rows[j]];
-		const float *zj = w->z + (size_t)j * C, *ej = w->et + (size_t)j * C;
-		float *sn = w->sneg + (size_t)j * K, s0 = 0, mx, sum, d0;
-		float *dzj = w->dz + (size_t)j * C, *ge = gE + (size_t)y * C;
+		const int y = tb->ti[l->rows[j]];
+		const float *zj = l->z + (size_t)j * C, *ej = l->et + (size_t)j * C;
+		float *sn = l->sneg + (size_t)j * K, s0 = 0, mx, sum, d0;
+		float *dzj = l->dz + (size_t)j * C, *ge = gE + (size_t)y * C;
 
 		for (c = 0; c < C; c++)
 			s0 += zj[c] * ej[c];
 		mx = s0;
 		for (c = 0; c < K; c++)
-			if (tr->neg[c] != y && sn[c] > mx)
+			if (l->neg[c] != y && sn[c] > mx)
 				mx = sn[c];
 		sum = expf(s0 - mx);
 		for (c = 0; c < K; c++)
-			sum += tr->neg[c] != y ? (sn[c] = expf(sn[c] - mx)) :
+			sum += l->neg[c] != y ? (sn[c] = expf(sn[c] - mx)) :
 			    (sn[c] = 0);
-		w->loss.item += -(s0 - mx - logf(sum));
-		w->loss.n_item++;
+		l->item += -(s0 - mx - logf(sum));
+		l->c_item++;
 		d0 = (expf(s0 - mx) / sum - 1.0f) * scale;
 		for (c = 0; c < K; c++)
 			sn[c] = sn[c] / sum * scale;
@@ -218,19 +245,19 @@ loss_item(struct worker *w, float scale)
 		}
 	}
 	/* dZ += dS . Eneg; dEneg = dS^T . Z */
-	memset(w->deneg, 0, sizeof(float) * (size_t)K * C);
-	nn_matmul_backward(w->dz, w->deneg, NULL, w->sneg, w->z, tr->eneg, np,
+	memset(l->deneg, 0, sizeof(float) * (size_t)K * C);
+	nn_matmul_backward(l->dz, l->deneg, NULL, l->sneg, l->z, l->eneg, np,
 	    C, K);
 	for (j = 0; j < K; j++) {
-		float *ge = gE + (size_t)tr->neg[j] * C;
-		const float *d = w->deneg + (size_t)j * C;
+		float *ge = gE + (size_t)l->neg[j] * C;
+		const float *d = l->deneg + (size_t)j * C;
 
 		for (c = 0; c < C; c++)
 			ge[c] += d[c];
 	}
 	for (j = 0; j < np; j++) {
-		float *dl = w->dlnf + (size_t)w->rows[j] * C;
-		const float *d = w->dz + (size_t)j * C;
+		float *dl = l->dlnf + (size_t)l->rows[j] * C;
+		const float *d = l->dz + (size_t)j * C;
 
 		for (c = 0; c < C; c++)
 			dl[c] += d[c];
@@ -239,18 +266,19 @@ loss_item(struct worker *w, float scale)
 
 /* Churn: binary cross entropy at the last position of churn windows. */
 static void
-loss_churn(struct worker *w, float scale)
+loss_churn(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
+    const struct tbatch *tb, float scale)
 {
-	const struct nn_model *m = w->tr->m;
+	const struct nn_model *m = l->m;
 	const int C = m->cfg.C;
-	struct nn_params *g = &w->g->p;
+	struct nn_params *g = &gr->p;
 	int i, c;
 
-	for (i = 0; i < w->tb.b; i++) {
-		const int y = w->tb.label[i];
-		const size_t r = (size_t)i * w->tb.t + w->tb.len[i] - 1;
-		const float *z = w->a->lnf + r * C;
-		float *dl = w->dlnf + r * C, lg = m->p.churn_b[0], p, d;
+	for (i = 0; i < tb->b; i++) {
+		const int y = tb->label[i];
+		const size_t r = (size_t)i * tb->t + tb->len[i] - 1;
+		const float *z = a->lnf + r * C;
+		float *dl = l->dlnf + r * C, lg = m->p.churn_b[0], p, d;
 
 		if (y < 0)
 			continue;
@@ -258,9 +286,9 @@ loss_churn(struct worker *w, float scale)
 			lg += z[c] * m->p.churn_w[c];
 		p = 1.0f / (1.0f + expf(-lg));
 		/* -log p(y), stable: softplus(lg) - y lg */
-		w->loss.churn += (lg > 0 ? lg + log1pf(expf(-lg)) :
+		l->churn += (lg > 0 ? lg + log1pf(expf(-lg)) :
 		    log1pf(expf(lg))) - y * lg;
-		w->loss.n_churn++;
+		l->c_churn++;
 		d = (p - (float)y) * scale;
 		for (c = 0; c < C; c++) {
 			dl[c] += d * m->p.churn_w[c];
@@ -270,30 +298,47 @@ loss_churn(struct worker *w, float scale)
 	}
 }
 
+/* The losses of a batch after its NN_FULL forward (train-int.h). */
+void
+tloss_batch(struct tloss *l, struct nn_acts *a, struct nn_grads *g,
+    const struct tbatch *tb)
+{
+	memset(l->dlnf, 0, sizeof(float) * (size_t)tb->b * tb->t *
+	    l->m->cfg.C);
+	l->type = l->item = l->churn = 0;
+	l->c_type = l->c_item = l->c_churn = 0;
+	if ((l->tasks & TRAIN_TYPE) && l->n_type > 0)
+		loss_type(l, a, g, tb, 1.0f / (float)l->n_type);
+	if ((l->tasks & TRAIN_ITEM) && l->n_item > 0 && l->K > 0)
+		loss_item(l, a, g, tb, 1.0f / (float)l->n_item);
+	if ((l->tasks & TRAIN_CHURN) && l->n_churn > 0)
+		loss_churn(l, a, g, tb, 1.0f / (float)l->n_churn);
+}
+
 /* Forward, losses and backward of one worker's windows. */
 static void
 worker_step(struct worker *w)
 {
 	struct trainer *tr = w->tr;
 	const struct nn_model *m = tr->m;
-	const int C = m->cfg.C;
 
 	nn_zero_grad(w->g);
-	memset(&w->loss, 0, sizeof(w->loss));
+	w->l.type = w->l.item = w->l.churn = 0;
+	w->l.c_type = w->l.c_item = w->l.c_churn = 0;
 	if (w->n == 0)
 		return;
 	tbatch_fill(&w->tb, tr->set, w->idx, w->n);
 	nn_acts_dropout(w->a, tr->o->dropout, tr->drop_seed, w->window0);
 	nn_forward(m, w->a, w->tb.tok, w->tb.len, w->tb.b, w->tb.t, NN_FULL,
 	    0);
-	memset(w->dlnf, 0, sizeof(float) * (size_t)w->tb.b * w->tb.t * C);
-	if ((tr->tasks & TRAIN_TYPE) && tr->n_type > 0)
-		loss_type(w, 1.0f / (float)tr->n_type);
-	if ((tr->tasks & TRAIN_ITEM) && tr->n_item > 0)
-		loss_item(w, 1.0f / (float)tr->n_item);
-	if ((tr->tasks & TRAIN_CHURN) && tr->n_churn > 0)
-		loss_churn(w, 1.0f / (float)tr->n_churn);
-	nn_backward(m, w->g, w->a, w->tb.tok, w->dlnf);
+	w->l.tasks = tr->tasks;
+	w->l.neg = tr->neg;
+	w->l.eneg = tr->eneg;
+	w->l.n_type = tr->n_type;
+	w->l.n_item = tr->n_item;
+	w->l.n_churn = tr->n_churn;
+	tloss_batch(&w->l, w->a, w->g, &w->tb);
+	nn_backward(m, w->g, w->a, w->tb.tok, w->l.dlnf);
 }
 
 /* A worker thread: one slice per step until told to quit. */
@@ -318,22 +363,12 @@ static int
 worker_init(struct worker *w, struct trainer *tr, int B, int T,
     struct err *e)
 {
-	const struct nn_config *c = &tr->m->cfg;
-	const size_t BT = (size_t)B * T;
-
 	w->tr = tr;
-	if ((w->a = nn_acts_new(c, B, T, NN_TRAIN, e)) == NULL ||
+	if ((w->a = nn_acts_new(&tr->m->cfg, B, T, NN_TRAIN, e)) == NULL ||
 	    (w->g = nn_grads_new(tr->m, e)) == NULL)
 		return -1;
 	tbatch_init(&w->tb, B, T);
-	w->dlnf = xcalloc(BT * c->C, sizeof(float));
-	w->dlogits = xcalloc(BT * c->n_types, sizeof(float));
-	w->z = xcalloc(BT * c->C, sizeof(float));
-	w->et = xcalloc(BT * c->C, sizeof(float));
-	w->dz = xcalloc(BT * c->C, sizeof(float));
-	w->sneg = xcalloc(BT * (size_t)tr->K, sizeof(float));
-	w->deneg = xcalloc((size_t)tr->K * c->C, sizeof(float));
-	w->rows = xcalloc(BT, sizeof(int));
+	tloss_init(&w->l, tr->m, B, T, tr->K);
 	return 0;
 }
 
@@ -342,15 +377,9 @@ worker_release(struct worker *w)
 {
 	nn_acts_free(w->a);
 	nn_grads_free(w->g);
-	tbatch_release(&w->tb);
-	free(w->dlnf);
-	free(w->dlogits);
-	free(w->z);
-	free(w->et);
-	free(w->dz);
-	free(w->sneg);
-	free(w->deneg);
-	free(w->rows);
+	if (w->tb.tok != NULL)
+		tbatch_release(&w->tb);
+	tloss_release(&w->l);
 }
 
 /*
@@ -408,12 +437,12 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 	for (i = 1; i < tr->nw; i++)
 		nn_grads_add(tr->w[0].g, tr->w[i].g);
 	for (i = 0; i < tr->nw; i++) {
-		sum->type += tr->w[i].loss.type;
-		sum->item += tr->w[i].loss.item;
-		sum->churn += tr->w[i].loss.churn;
-		sum->n_type += tr->w[i].loss.n_type;
-		sum->n_item += tr->w[i].loss.n_item;
-		sum->n_churn += tr->w[i].loss.n_churn;
+		sum->type += tr->w[i].l.type;
+		sum->item += tr->w[i].l.item;
+		sum->churn += tr->w[i].l.churn;
+		sum->n_type += tr->w[i].l.c_type;
+		sum->n_item += tr->w[i].l.c_item;
+		sum->n_churn += tr->w[i].l.c_churn;
 	}
 	norm = sqrt(nn_grads_norm2(tr->w[0].g));
 	if (tr->o->clip > 0 && norm > tr->o->clip)
