@@ -22,10 +22,22 @@
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
+/*
+ * The element-wise kernels are compiled twice where the compiler can:
+ * for x86-64-v3 (AVX2, FMA) and for the baseline, the loader picking one
+ * for the machine at start (GCC's target_clones). The vector helpers
+ * below are inlined into each. Results agree to rounding (FMA).
+ */
+#if defined(HAVE_TARGET_CLONES)
+#define NN_VEC	__attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NN_VEC
+#endif
+
 /* Rows of a causal attention block computed by one sgemm. */
 #define ATT_BLOCK	64
 
-static inline v8f
+static inline __attribute__((always_inline)) v8f
 ld8(const float *p)
 {
 	v8f v;
@@ -34,38 +46,38 @@ ld8(const float *p)
 	return v;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 st8(float *p, v8f v)
 {
 	memcpy(p, &v, sizeof(v));
 }
 
-static inline v8f
+static inline __attribute__((always_inline)) v8f
 set8(float x)
 {
 	return (v8f){ x, x, x, x, x, x, x, x };
 }
 
-static inline float
+static inline __attribute__((always_inline)) float
 hsum8(v8f v)
 {
 	return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 
 /* Lane-wise select: m ? a : b (m from a vector comparison). */
-static inline v8f
+static inline __attribute__((always_inline)) v8f
 sel8(v8i m, v8f a, v8f b)
 {
 	return (v8f)((m & (v8i)a) | (~m & (v8i)b));
 }
 
-static inline v8f
+static inline __attribute__((always_inline)) v8f
 max8(v8f a, v8f b)
 {
 	return sel8(a > b, a, b);
 }
 
-static inline float
+static inline __attribute__((always_inline)) float
 hmax8(v8f v)
 {
 	float m = v[0];
@@ -81,7 +93,7 @@ hmax8(v8f v)
  * (x = n ln2 + r, |r| <= ln2 / 2, a degree-7 polynomial, 2^n built in
  * the exponent bits). Vectorises where libm's expf cannot.
  */
-static inline v8f
+static inline __attribute__((always_inline)) v8f
 exp8(v8f x)
 {
 	const v8f magic = set8(12582912.0f);	/* 1.5 * 2^23: round */
@@ -105,7 +117,7 @@ exp8(v8f x)
 }
 
 /* Scalar e^x by the same method (tails of vector loops). */
-static inline float
+static inline __attribute__((always_inline)) float
 exp1(float x)
 {
 	v8f v = exp8(set8(x));
@@ -114,7 +126,7 @@ exp1(float x)
 }
 
 /* Sum of the embedding rows. */
-void
+NN_VEC void
 nn_embed_forward(float *out, const struct tok *tok, const float *type,
     const float *item, const float *gap, const float *amount,
     const float *pos, int BT, int C)
@@ -138,7 +150,7 @@ nn_embed_forward(float *out, const struct tok *tok, const float *type,
 }
 
 /* LayerNorm of each row: biased variance, eps 1e-5. */
-void
+NN_VEC void
 nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
     const float *w, const float *b, int N, int C)
 {
@@ -193,7 +205,7 @@ nn_matmul_forward(float *out, const float *inp, const float *w,
 }
 
 /* Softmax of x[0..n) in place. */
-static void
+static inline __attribute__((always_inline)) void
 softmax_row(float *x, int n)
 {
 	v8f vm = set8(-INFINITY), acc = set8(0), e;
@@ -228,7 +240,7 @@ softmax_row(float *x, int n)
  * masked softmax of each row, then their values (one sgemm): about half
  * the work of the full square.
  */
-void
+NN_VEC void
 nn_attention_forward(float *out, float *att, const float *qkv,
     const int *len, int B, int T, int C, int H)
 {
@@ -276,7 +288,7 @@ nn_attention_forward(float *out, float *att, const float *qkv,
 }
 
 /* One query per window with the key and value maps folded in. */
-void
+NN_VEC void
 nn_attention_last_forward(float *out, float *att, float *qk, float *abar,
     const float *q, const float *a, const float *w, const float *bias,
     const int *len, int B, int T, int C, int H)
@@ -327,7 +339,7 @@ nn_attention_last_forward(float *out, float *att, float *qk, float *abar,
  * GELU, tanh form: 0.5 x (1 + tanh(u)) = x sigmoid(2u),
  * u = sqrt(2/pi) (x + 0.044715 x^3).
  */
-void
+NN_VEC void
 nn_gelu_forward(float *out, const float *inp, int N)
 {
 	const float k = 0.7978845608028654f;	/* sqrt(2/pi) */
@@ -347,7 +359,7 @@ nn_gelu_forward(float *out, const float *inp, int N)
 }
 
 /* out = a + b. */
-void
+NN_VEC void
 nn_residual_forward(float *out, const float *a, const float *b, int N)
 {
 	int i;
@@ -359,7 +371,7 @@ nn_residual_forward(float *out, const float *a, const float *b, int N)
 }
 
 /* Row-wise softmax. */
-void
+NN_VEC void
 nn_softmax_forward(float *probs, const float *logits, int N, int V)
 {
 	int i;
@@ -373,7 +385,7 @@ nn_softmax_forward(float *probs, const float *logits, int N, int V)
 }
 
 /* The churn head: a dot product and a sigmoid. */
-void
+NN_VEC void
 nn_churn_forward(float *prob, float *logit, const float *z, const float *w,
     const float *b, int B, int C)
 {
@@ -412,7 +424,7 @@ nn_gather_last(float *out, const float *inp, const int *len, int B, int T,
 /* ---- backward: gradients first, then dout, then saved values ---- */
 
 /* Scatter each real position's gradient into its five embedding rows. */
-void
+NN_VEC void
 nn_embed_backward(float *dtype, float *ditem, float *dgap, float *damount,
     float *dpos, const float *dout, const struct tok *tok, const int *len,
     int B, int T, int C)
@@ -448,7 +460,7 @@ nn_embed_backward(float *dtype, float *ditem, float *dgap, float *damount,
  * dinp += rstd (g - mean(g) - xhat mean(g xhat)); dw += dout xhat;
  * db += dout.
  */
-void
+NN_VEC void
 nn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
     const float *inp, const float *w, const float *mean, const float *rstd,
     int N, int C)
@@ -498,7 +510,7 @@ nn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
  * dinp(N, C) += dout(N, OC) . w(OC, C); dw(OC, C) += dout^T . inp;
  * dbias(OC) += column sums of dout. dinp and dbias may be NULL.
  */
-void
+NN_VEC void
 nn_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
     const float *inp, const float *w, int N, int C, int OC)
 {
@@ -528,7 +540,7 @@ nn_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
  * dQ += scale dS K; dK += scale dS^T Q. datt is scratch of (T, T).
  * Padding rows (k >= len) of dout must be zero; they are not read.
  */
-void
+NN_VEC void
 nn_attention_backward(float *dqkv, float *datt, const float *dout,
     const float *qkv, const float *att, const int *len, int B, int T, int C,
     int H)
@@ -581,7 +593,7 @@ nn_attention_backward(float *dqkv, float *datt, const float *dout,
  * GELU backward (tanh form): with t = tanh(u), u = k (x + 0.044715 x^3),
  * d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 * 0.044715 x^2).
  */
-void
+NN_VEC void
 nn_gelu_backward(float *dinp, const float *dout, const float *inp, int N)
 {
 	const float k = 0.7978845608028654f;
@@ -609,7 +621,7 @@ nn_gelu_backward(float *dinp, const float *dout, const float *inp, int N)
  * Dropout: mask(N) = 0 with probability p, else 1 / (1 - p), drawn from
  * rng (32 bits a value); out = inp * mask (out may be inp).
  */
-void
+NN_VEC void
 nn_dropout_forward(float *out, float *mask, const float *inp, float p, int N,
     struct nn_rng *rng)
 {
@@ -630,7 +642,7 @@ nn_dropout_forward(float *out, float *mask, const float *inp, float p, int N,
 }
 
 /* out(N) = a * b, element-wise (dropout backward, masks). */
-void
+NN_VEC void
 nn_mul_forward(float *out, const float *a, const float *b, int N)
 {
 	int i;
