@@ -346,8 +346,14 @@ model_info(struct store *s, const char *name, int json, struct err *e)
 		    " bytes, %zu parameters\n", mr.name, cmd_time(mr.created,
 		    t, sizeof(t)), mr.bytes, m->n_params);
 		printf("network    d_model %d, %d layers, %d heads, max_len "
-		    "%d\nchurn      horizon %d days\n", c->C, c->L, c->H,
-		    c->max_len, c->churn_horizon_days);
+		    "%d\n", c->C, c->L, c->H, c->max_len);
+		if (m->extra != NULL && strstr(m->extra, "\"tasks\":[") &&
+		    !strstr(m->extra, "\"churn\""))
+			printf("churn      not trained (its head is untrained: "
+			    "ignore its churn figures)\n");
+		else
+			printf("churn      horizon %d days\n",
+			    c->churn_horizon_days);
 		printf("types      %d:", c->n_types - 2);
 		for (i = 2; i < c->n_types; i++)
 			printf(" %s", vocab_type(m->vocab, i));

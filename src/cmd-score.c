@@ -1,9 +1,9 @@
 /*
  * cmd-score.c: journeyscope score DB -- the churn probability and the
- * most likely next event type of every customer, in batches: customers
- * are read a chunk at a time in id order, their windows sorted by length
- * so that a batch pads little, and the scores are stored (table scores,
- * one transaction: all of them or none) and printed.
+ * most likely next event type of every customer, in batches
+ * (explain_batch: windows sorted by length so that a batch pads little),
+ * stored (table scores, one transaction: all of them or none) and
+ * printed.
  */
 #include "config.h"
 
@@ -35,96 +35,14 @@ static const struct opt score_opt_table[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
-/* Customers read from the store at a time. */
-#define SCORE_CHUNK	1024
-
 static volatile sig_atomic_t score_stop;
 
+/* SIGINT, SIGTERM: stop after the chunk (nothing is stored). */
 static void
 score_on_signal(int sig)
 {
 	(void)sig;
 	score_stop = 1;
-}
-
-struct scorer {
-	const struct nn_model	*m;
-	struct nn_acts		*a;
-	struct store_hreader	*hr;
-	struct store_history	 h;
-	struct customer		*cust;		/* (SCORE_CHUNK) */
-	struct tok		*stage;		/* (SCORE_CHUNK, max_len) */
-	int			*len;		/* (SCORE_CHUNK) 0: no events */
-	int			*order;		/* by length */
-	struct tok		*tok;		/* (batch, max_len) */
-	int			*blen;
-	float			*churn;		/* (SCORE_CHUNK) */
-	int			*next;		/* (SCORE_CHUNK) type index */
-	size_t			*idx;
-	int			 B;
-};
-
-/* Longest first: ties by position, so the order is deterministic. */
-static const int *sort_len;
-static int
-by_len(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	if (sort_len[x] != sort_len[y])
-		return sort_len[y] - sort_len[x];
-	return x - y;
-}
-
-/* Score n customers of the chunk: windows, batches, heads. */
-static int
-score_chunk(struct scorer *sc, int n, int64_t at, struct err *e)
-{
-	const int T = sc->m->cfg.max_len, NT = sc->m->cfg.n_types;
-	int i, k, b, t, j, best;
-
-	for (i = 0; i < n; i++) {
-		size_t w;
-
-		if (store_history_read(sc->hr, sc->cust[i].id, at, (size_t)T,
-		    &sc->h, e) < 0)
-			return -1;
-		w = tokens_select(sc->h.n, NULL, (size_t)T, sc->idx);
-		tokens_window(sc->m->vocab, sc->h.ev, sc->idx, w,
-		    sc->stage + (size_t)i * T);
-		sc->len[i] = (int)w;
-		sc->order[i] = i;
-	}
-	sort_len = sc->len;
-	qsort(sc->order, (size_t)n, sizeof(int), by_len);
-	for (k = 0; k < n; k += b) {
-		for (b = 0; b < sc->B && k + b < n &&
-		    sc->len[sc->order[k + b]] > 0; b++)
-			;
-		if (b == 0)
-			break;		/* the rest have no events */
-		t = sc->len[sc->order[k]];
-		for (j = 0; j < b; j++) {
-			int c = sc->order[k + j];
-
-			memcpy(sc->tok + (size_t)j * t, sc->stage +
-			    (size_t)c * T, sizeof(struct tok) *
-			    (size_t)sc->len[c]);
-			sc->blen[j] = sc->len[c];
-		}
-		nn_forward(sc->m, sc->a, sc->tok, sc->blen, b, t, NN_LAST, 0);
-		for (j = 0; j < b; j++) {
-			int c = sc->order[k + j];
-			const float *p = sc->a->type_prob + (size_t)j * NT;
-
-			sc->churn[c] = sc->a->churn[j];
-			for (best = TOK_UNK + 1, i = best + 1; i < NT; i++)
-				if (p[i] > p[best])
-					best = i;
-			sc->next[c] = best < NT ? best : TOK_UNK;
-		}
-	}
-	return 0;
 }
 
 /* A CSV field, quoted (RFC 4180) when it must be. */
@@ -173,33 +91,80 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* What the callback needs. */
+struct score_out {
+	const struct nn_model	*m;
+	struct store_scorer	*w;
+	int64_t			 model_id, at, scored;
+	int			 csv, json, quiet;
+	double			 sum;
+};
+
+/* One customer: stored, then printed. */
+static int
+score_one(void *ctx, const struct explain_scored *sc, struct err *e)
+{
+	struct score_out *o = ctx;
+	const char *nt = vocab_type(o->m->vocab, sc->next_type),
+	    *id = sc->customer->ext_id;
+
+	if (store_score_put(o->w, o->model_id, sc->customer->id, o->at,
+	    sc->churn, nt, e) < 0)
+		return -1;
+	o->sum += sc->churn;
+	if (o->quiet)
+		;
+	else if (o->csv) {
+		csv_put(id);
+		printf(",%.6f,", sc->churn);
+		csv_put(nt);
+		putchar('\n');
+	} else if (o->json) {
+		struct buf b, c;
+
+		buf_init(&b);
+		buf_init(&c);
+		buf_add_json_str(&b, id, strlen(id));
+		buf_add_json_str(&c, nt, strlen(nt));
+		printf("%s\n {\"customer\":%s,\"churn\":%.6f,"
+		    "\"next_type\":%s}", o->scored ? "," : "", b.data,
+		    sc->churn, c.data);
+		buf_release(&b);
+		buf_release(&c);
+	} else
+		printf("%-16s %7.4f  %s\n", id, sc->churn, nt);
+	o->scored++;
+	return 0;
+}
+
 /* journeyscope score DB */
 static int
 score_run(int argc, char **argv, struct optval *ov)
 {
 	const char *mname = opt_str(ov, "model", NULL), *ats = opt_str(ov,
 	    "at", NULL);
-	int csv = opt_isset(ov, "csv"), json = opt_isset(ov, "json"),
-	    quiet = opt_isset(ov, "quiet"), bar, rc = 1, n, i, began = 0;
 	struct sigaction sa, old_int, old_term;
-	struct store_scorer *w = NULL;
+	struct explain_batch *xb = NULL;
 	struct store_model mr;
 	struct nn_model *m = NULL;
 	struct store *s = NULL;
 	struct store_info info;
-	struct scorer sc;
+	struct score_out o;
 	struct tparse tp;
 	struct err e;
-	int64_t at = INT64_MAX, stored_at, after = 0, done = 0, scored = 0,
-	    batch;
-	double t0 = mono(), sum = 0;
+	int64_t at = INT64_MAX, batch;
+	int bar, rc = 1, r, began = 0, sig = 0;
+	double t0 = mono();
 
 	(void)argc;
 	err_clear(&e);
-	memset(&sc, 0, sizeof(sc));
+	memset(&o, 0, sizeof(o));
 	memset(&mr, 0, sizeof(mr));
 	memset(&info, 0, sizeof(info));
-	if (csv && json) {
+	o.csv = opt_isset(ov, "csv");
+	o.json = opt_isset(ov, "json");
+	o.quiet = opt_isset(ov, "quiet");
+	if (o.csv && o.json) {
 		cmd_error("score: --csv or --json, not both");
 		return 2;
 	}
@@ -214,103 +179,53 @@ score_run(int argc, char **argv, struct optval *ov)
 	}
 	if ((s = store_open(argv[0], 0, &e)) == NULL ||
 	    store_info_get(s, &info, &e) < 0 ||
-	    (m = explain_load_model(s, mname, &mr, &e)) == NULL)
+	    (m = explain_load_model(s, mname, &mr, &e)) == NULL ||
+	    (xb = explain_batch_new(s, m, at, (int)batch, &e)) == NULL ||
+	    (o.w = store_scorer_new(s, &e)) == NULL)
 		goto out;
+	o.m = m;
+	o.model_id = mr.id;
 	/* as of --at, else of the last event: the window now */
-	stored_at = at != INT64_MAX ? at : info.last_ts;
-	sc.m = m;
-	sc.B = (int)batch;
-	if ((sc.hr = store_hreader_new(s, 0, &e)) == NULL ||
-	    (sc.a = nn_acts_new(&m->cfg, sc.B, m->cfg.max_len, 0, &e)) ==
-	    NULL || (w = store_scorer_new(s, &e)) == NULL)
-		goto out;
-	store_history_init(&sc.h);
-	sc.cust = xcalloc(SCORE_CHUNK, sizeof(*sc.cust));
-	sc.stage = xcalloc((size_t)SCORE_CHUNK * m->cfg.max_len,
-	    sizeof(*sc.stage));
-	sc.len = xcalloc(SCORE_CHUNK, sizeof(int));
-	sc.order = xcalloc(SCORE_CHUNK, sizeof(int));
-	sc.tok = xcalloc((size_t)sc.B * m->cfg.max_len, sizeof(*sc.tok));
-	sc.blen = xcalloc((size_t)sc.B, sizeof(int));
-	sc.churn = xcalloc(SCORE_CHUNK, sizeof(float));
-	sc.next = xcalloc(SCORE_CHUNK, sizeof(int));
-	sc.idx = xcalloc((size_t)m->cfg.max_len, sizeof(size_t));
-	bar = !quiet && isatty(2);
+	o.at = at != INT64_MAX ? at : info.last_ts;
+	bar = !o.quiet && isatty(2);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = score_on_signal;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sig = 1;
 	if (store_begin(s, &e) < 0)
-		goto restore;
+		goto out;
 	began = 1;
-	if (!quiet && csv)
+	if (!o.quiet && o.csv)
 		printf("customer,churn,next_type\n");
-	else if (!quiet && json)
+	else if (!o.quiet && o.json)
 		printf("[");
-	else if (!quiet)
+	else if (!o.quiet)
 		printf("%-16s %7s  %s\n", "customer", "churn", "next_type");
-	while ((n = store_customers_by_id(s, after, sc.cust, SCORE_CHUNK,
-	    &e)) > 0) {
+	while ((r = explain_batch_step(xb, score_one, &o, &e)) > 0) {
 		if (score_stop) {
 			err_set(&e, ERR_INTR, "interrupted: no scores stored");
-			goto restore;
+			goto out;
 		}
-		if (score_chunk(&sc, n, at, &e) < 0)
-			goto restore;
-		for (i = 0; i < n; i++) {
-			const char *nt;
-
-			if (sc.len[i] == 0)
-				continue;
-			nt = vocab_type(m->vocab, sc.next[i]);
-			if (store_score_put(w, mr.id, sc.cust[i].id, stored_at,
-			    sc.churn[i], nt, &e) < 0)
-				goto restore;
-			sum += sc.churn[i];
-			if (quiet)
-				;
-			else if (csv) {
-				csv_put(sc.cust[i].ext_id);
-				printf(",%.6f,", sc.churn[i]);
-				csv_put(nt);
-				putchar('\n');
-			} else if (json) {
-				struct buf b, c;
-
-				buf_init(&b);
-				buf_init(&c);
-				buf_add_json_str(&b, sc.cust[i].ext_id,
-				    strlen(sc.cust[i].ext_id));
-				buf_add_json_str(&c, nt, strlen(nt));
-				printf("%s\n {\"customer\":%s,\"churn\":%.6f,"
-				    "\"next_type\":%s}", scored ? "," : "",
-				    b.data, sc.churn[i], c.data);
-				buf_release(&b);
-				buf_release(&c);
-			} else
-				printf("%-16s %7.4f  %s\n", sc.cust[i].ext_id,
-				    sc.churn[i], nt);
-			scored++;
-		}
-		done += n;
-		after = sc.cust[n - 1].id;
 		if (bar)
-			score_progress(done, info.customers, t0);
+			score_progress(explain_batch_done(xb),
+			    explain_batch_total(xb), t0);
 	}
-	if (n < 0)
-		goto restore;
-	if (!quiet && json)
-		printf("%s]\n", scored ? "\n" : "");
+	if (r < 0)
+		goto out;
+	if (!o.quiet && o.json)
+		printf("%s]\n", o.scored ? "\n" : "");
 	if (store_commit(s, &e) < 0)
-		goto restore;
+		goto out;
 	began = 0;
 	rc = 0;
-restore:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (bar)
-		fputs("\r\033[K", stderr);
 out:
+	if (sig) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		if (bar)
+			fputs("\r\033[K", stderr);
+	}
 	if (began)
 		store_rollback(s);
 	fflush(stdout);
@@ -319,22 +234,12 @@ out:
 	else
 		fprintf(stderr, "scored %" PRId64 " customers with model %s "
 		    "(%" PRId64 " without events skipped), mean churn %.3f, "
-		    "in %.2f s (%.0f customers/s)\n", scored, mr.name,
-		    done - scored, scored ? sum / scored : 0.0, mono() - t0,
-		    scored / (mono() - t0 > 0 ? mono() - t0 : 1));
-	store_scorer_free(w);
-	store_hreader_free(sc.hr);
-	store_history_release(&sc.h);
-	nn_acts_free(sc.a);
-	free(sc.cust);
-	free(sc.stage);
-	free(sc.len);
-	free(sc.order);
-	free(sc.tok);
-	free(sc.blen);
-	free(sc.churn);
-	free(sc.next);
-	free(sc.idx);
+		    "in %.2f s (%.0f customers/s)\n", o.scored, mr.name,
+		    explain_batch_done(xb) - o.scored, o.scored ? o.sum /
+		    o.scored : 0.0, mono() - t0, o.scored / (mono() - t0 > 0 ?
+		    mono() - t0 : 1));
+	store_scorer_free(o.w);
+	explain_batch_free(xb);
 	nn_model_free(m);
 	store_model_release(&mr);
 	store_info_release(&info);

@@ -271,6 +271,14 @@ train_cmd(int argc, char **argv, struct optval *ov)
 	    "" : "s", res.stopped ? " (interrupted: the best so far is kept)" :
 	    "", res.best_epoch, res.seconds, res.tokens_per_s, o.threads,
 	    o.threads == 1 ? "" : "s");
+	printf("tasks: %s%s%s%s%s\n", res.tasks & TRAIN_CHURN ? "churn" : "",
+	    res.tasks & TRAIN_CHURN && res.tasks & ~TRAIN_CHURN ? ", " : "",
+	    res.tasks & TRAIN_TYPE ? "next type" : "", (res.tasks &
+	    TRAIN_TYPE) && (res.tasks & TRAIN_ITEM) ? ", " : "",
+	    res.tasks & TRAIN_ITEM ? "next item" : "");
+	if (!(res.tasks & TRAIN_CHURN) && res.sequence_time)
+		printf("no churn task: the store has only an event order, no "
+		    "timestamps, so no one can be seen to stop\n");
 	if (o.all)
 		printf("trained on everything (--all): these figures are not "
 		    "held out\n");

@@ -35,6 +35,7 @@ struct explain {
 	unsigned char		*mask;		/* (h.n) 1: left out */
 	size_t			 mask_cap;
 	size_t			 n_masked;	/* distinct events dropped */
+	size_t			 n_win;		/* the last report's window */
 	size_t			*idx;		/* (max_len) the window */
 	size_t			*vidx;		/* (max_len) a variant's window */
 	struct tok		*tok;		/* (EXPLAIN_BATCH, max_len) */
@@ -111,7 +112,7 @@ explain_new(struct store *s, const struct nn_model *m, struct err *e)
 	x->s = s;
 	x->m = m;
 	store_history_init(&x->h);
-	if ((x->hr = store_hreader_new(s, STORE_HIST_TEXT, e)) == NULL ||
+	if ((x->hr = store_hreader_new(s, STORE_HIST_TEXT | STORE_HIST_ATTRS, e)) == NULL ||
 	    (x->a = nn_acts_new(c, EXPLAIN_BATCH, c->max_len, NN_ITEMS,
 	    e)) == NULL) {
 		explain_free(x);
@@ -165,15 +166,16 @@ explain_free(struct explain *x)
 }
 
 /*
- * Churn probability of n_sets variants of the history: variant k leaves
- * out, on top of the base mask, the k-th group of set_size history
- * indices in sets. A variant with nothing left gets NAN.
+ * Churn probability (and, when probs is not NULL, the next-type
+ * distribution, NT each) of n_sets variants of the history: variant k
+ * leaves out, on top of the base mask, history indices
+ * sets[off[k] .. off[k + 1]). A variant with nothing left gets NAN.
  */
 static void
-churn_variants(struct explain *x, const size_t *sets, size_t set_size,
-    size_t n_sets, float *out)
+variants(struct explain *x, const size_t *sets, const size_t *off,
+    size_t n_sets, float *out, float *probs)
 {
-	const int T = x->m->cfg.max_len;
+	const int T = x->m->cfg.max_len, NT = x->m->cfg.n_types;
 	int len[EXPLAIN_BATCH], slot[EXPLAIN_BATCH];
 	size_t k0, k, j;
 	int b, t, i;
@@ -182,18 +184,20 @@ churn_variants(struct explain *x, const size_t *sets, size_t set_size,
 		b = 0;
 		t = 1;
 		for (k = k0; k < n_sets && k < k0 + EXPLAIN_BATCH; k++) {
-			const size_t *set = sets + k * set_size;
 			size_t n;
 
-			for (j = 0; j < set_size; j++)
-				x->mask[set[j]]++;
+			for (j = off[k]; j < off[k + 1]; j++)
+				x->mask[sets[j]]++;
 			n = tokens_select(x->h.n, x->mask, (size_t)T, x->vidx);
 			if (n > 0)
 				tokens_window(x->m->vocab, x->h.ev, x->vidx, n,
 				    x->tok + (size_t)b * T);
-			for (j = 0; j < set_size; j++)
-				x->mask[set[j]]--;
+			for (j = off[k]; j < off[k + 1]; j++)
+				x->mask[sets[j]]--;
 			out[k] = NAN;
+			if (probs != NULL)
+				for (i = 0; i < NT; i++)
+					probs[k * NT + i] = NAN;
 			if (n == 0)
 				continue;
 			len[b] = (int)n;
@@ -208,9 +212,48 @@ churn_variants(struct explain *x, const size_t *sets, size_t set_size,
 			memmove(x->tok + (size_t)i * t, x->tok + (size_t)i * T,
 			    sizeof(*x->tok) * (size_t)len[i]);
 		nn_forward(x->m, x->a, x->tok, len, b, t, NN_LAST, 0);
-		for (i = 0; i < b; i++)
+		for (i = 0; i < b; i++) {
 			out[k0 + (size_t)slot[i]] = x->a->churn[i];
+			if (probs != NULL)
+				memcpy(probs + (k0 + (size_t)slot[i]) * NT,
+				    x->a->type_prob + (size_t)i * NT,
+				    sizeof(float) * NT);
+		}
 	}
+}
+
+/* Fixed-size sets: offsets 0, size, 2 size, ... */
+static void
+churn_variants(struct explain *x, const size_t *sets, size_t set_size,
+    size_t n_sets, float *out)
+{
+	size_t *off = xcalloc(n_sets + 1, sizeof(size_t)), k;
+
+	for (k = 0; k <= n_sets; k++)
+		off[k] = k * set_size;
+	variants(x, sets, off, n_sets, out, NULL);
+	free(off);
+}
+
+/* Variants of the last report by window positions (see explain.h). */
+int
+explain_drop_window(struct explain *x, const int *pos, const size_t *off,
+    size_t n_sets, float *churn, float *type_prob, struct err *e)
+{
+	size_t *h = xcalloc(off[n_sets] + 1, sizeof(size_t)), j;
+
+	for (j = 0; j < off[n_sets]; j++) {
+		if (pos[j] < 0 || (size_t)pos[j] >= x->n_win) {
+			free(h);
+			return err_set(e, ERR_USAGE, "explain_drop_window: "
+			    "position %d outside the window of %zu", pos[j],
+			    x->n_win);
+		}
+		h[j] = x->idx[pos[j]];
+	}
+	variants(x, h, off, n_sets, churn, type_prob);
+	free(h);
+	return 0;
 }
 
 /* Ranked entries of v[from..n): the k largest, largest first. */
@@ -332,10 +375,8 @@ int
 explain_run(struct explain *x, const char *ext, const struct explain_opts *o,
     struct explain_report *r, struct err *e)
 {
-	const struct nn_config *c = &x->m->cfg;
 	struct customer cu;
-	size_t n, j;
-	int rc, len;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if ((rc = store_customer_get(x->s, ext, &cu, e)) < 0)
@@ -343,8 +384,21 @@ explain_run(struct explain *x, const char *ext, const struct explain_opts *o,
 	if (rc == 0)
 		return err_set(e, ERR_NOTFOUND, "no customer %s in the store",
 		    ext);
-	snprintf(x->ext, sizeof(x->ext), "%s", cu.ext_id);
-	if (store_history_read(x->hr, cu.id, o->at, 0, &x->h, e) < 0)
+	return explain_customer(x, &cu, o, r, e);
+}
+
+/* The same for a customer already looked up (its id and external id). */
+int
+explain_customer(struct explain *x, const struct customer *cu,
+    const struct explain_opts *o, struct explain_report *r, struct err *e)
+{
+	const struct nn_config *c = &x->m->cfg;
+	size_t n, j;
+	int len;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(x->ext, sizeof(x->ext), "%s", cu->ext_id);
+	if (store_history_read(x->hr, cu->id, o->at, 0, &x->h, e) < 0)
 		return -1;
 	if (mark_drops(x, o, e) < 0)
 		return -1;
@@ -354,12 +408,13 @@ explain_run(struct explain *x, const char *ext, const struct explain_opts *o,
 		    "score", x->ext, o->n_drop > 0 ? " left" : o->at ==
 		    INT64_MAX ? "" : " at or before --at");
 	tokens_window(x->m->vocab, x->h.ev, x->idx, n, x->win);
+	x->n_win = n;
 	for (j = 0; j < n; j++)
 		x->wev[j] = x->h.ev[x->idx[j]];
 	len = (int)n;
 	nn_forward(x->m, x->a, x->win, &len, 1, len, NN_LAST, NN_ITEMS);
 
-	r->customer_id = cu.id;
+	r->customer_id = cu->id;
 	r->customer = x->ext;
 	r->at = o->at;
 	r->n_history = x->h.n;
@@ -527,4 +582,193 @@ explain_json(const struct explain_report *r, const struct nn_model *m,
 	out = xstrdup(txt);
 	cJSON_free(txt);
 	return out;
+}
+
+/* ---- every customer, in batches ---- */
+
+/* Customers read from the store at a time. */
+#define BATCH_CHUNK	1024
+
+struct explain_batch {
+	struct store		*s;
+	const struct nn_model	*m;
+	int64_t			 at, after, done, total;
+	struct nn_acts		*a;
+	struct store_hreader	*hr;
+	struct store_history	 h;
+	struct customer		*cust;		/* (BATCH_CHUNK) */
+	struct tok		*stage;		/* (BATCH_CHUNK, max_len) */
+	int			*len;		/* 0: no events */
+	int			*order;		/* by length */
+	struct tok		*tok;		/* (B, max_len) */
+	int			*blen;
+	float			*churn;		/* (BATCH_CHUNK) */
+	float			*prob;		/* (BATCH_CHUNK, NT) */
+	float			*hid;		/* (BATCH_CHUNK, C) */
+	size_t			*idx;
+	int			 B, finished;
+};
+
+/* A batch scorer over every customer (see explain.h). */
+struct explain_batch *
+explain_batch_new(struct store *s, const struct nn_model *m, int64_t at,
+    int B, struct err *e)
+{
+	const struct nn_config *c = &m->cfg;
+	struct explain_batch *x = xcalloc(1, sizeof(*x));
+	struct store_info info;
+
+	x->s = s;
+	x->m = m;
+	x->at = at;
+	x->B = B;
+	store_history_init(&x->h);
+	if (store_info_get(s, &info, e) < 0) {
+		free(x);
+		return NULL;
+	}
+	x->total = info.customers;
+	store_info_release(&info);
+	if ((x->hr = store_hreader_new(s, 0, e)) == NULL ||
+	    (x->a = nn_acts_new(c, B, c->max_len, 0, e)) == NULL) {
+		explain_batch_free(x);
+		return NULL;
+	}
+	x->cust = xcalloc(BATCH_CHUNK, sizeof(*x->cust));
+	x->stage = xcalloc((size_t)BATCH_CHUNK * c->max_len, sizeof(*x->stage));
+	x->len = xcalloc(BATCH_CHUNK, sizeof(int));
+	x->order = xcalloc(BATCH_CHUNK, sizeof(int));
+	x->tok = xcalloc((size_t)B * c->max_len, sizeof(*x->tok));
+	x->blen = xcalloc((size_t)B, sizeof(int));
+	x->churn = xcalloc(BATCH_CHUNK, sizeof(float));
+	x->prob = xcalloc((size_t)BATCH_CHUNK * c->n_types, sizeof(float));
+	x->hid = xcalloc((size_t)BATCH_CHUNK * c->C, sizeof(float));
+	x->idx = xcalloc((size_t)c->max_len, sizeof(size_t));
+	return x;
+}
+
+void
+explain_batch_free(struct explain_batch *x)
+{
+	if (x == NULL)
+		return;
+	nn_acts_free(x->a);
+	store_hreader_free(x->hr);
+	store_history_release(&x->h);
+	free(x->cust);
+	free(x->stage);
+	free(x->len);
+	free(x->order);
+	free(x->tok);
+	free(x->blen);
+	free(x->churn);
+	free(x->prob);
+	free(x->hid);
+	free(x->idx);
+	free(x);
+}
+
+int64_t
+explain_batch_done(const struct explain_batch *x)
+{
+	return x->done;
+}
+
+int64_t
+explain_batch_total(const struct explain_batch *x)
+{
+	return x->total;
+}
+
+/* Longest first: ties by position, so the order is deterministic. */
+static const int *sort_len;
+static int
+by_len(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	if (sort_len[x] != sort_len[y])
+		return sort_len[y] - sort_len[x];
+	return x - y;
+}
+
+/* The next chunk of customers: windows, batches by length, callbacks. */
+int
+explain_batch_step(struct explain_batch *x, explain_batch_fn fn, void *ctx,
+    struct err *e)
+{
+	const struct nn_config *c = &x->m->cfg;
+	const int T = c->max_len, NT = c->n_types, C = c->C;
+	struct explain_scored sc;
+	int n, i, k, b, t, j, best;
+
+	if (x->finished)
+		return 0;
+	if ((n = store_customers_by_id(x->s, x->after, x->cust, BATCH_CHUNK,
+	    e)) < 0)
+		return -1;
+	if (n == 0) {
+		x->finished = 1;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		size_t w;
+
+		if (store_history_read(x->hr, x->cust[i].id, x->at, (size_t)T,
+		    &x->h, e) < 0)
+			return -1;
+		w = tokens_select(x->h.n, NULL, (size_t)T, x->idx);
+		tokens_window(x->m->vocab, x->h.ev, x->idx, w,
+		    x->stage + (size_t)i * T);
+		x->len[i] = (int)w;
+		x->order[i] = i;
+	}
+	sort_len = x->len;
+	qsort(x->order, (size_t)n, sizeof(int), by_len);
+	for (k = 0; k < n; k += b) {
+		for (b = 0; b < x->B && k + b < n &&
+		    x->len[x->order[k + b]] > 0; b++)
+			;
+		if (b == 0)
+			break;		/* the rest have no events */
+		t = x->len[x->order[k]];
+		for (j = 0; j < b; j++) {
+			int ci = x->order[k + j];
+
+			memcpy(x->tok + (size_t)j * t, x->stage + (size_t)ci * T,
+			    sizeof(struct tok) * (size_t)x->len[ci]);
+			x->blen[j] = x->len[ci];
+		}
+		nn_forward(x->m, x->a, x->tok, x->blen, b, t, NN_LAST, 0);
+		for (j = 0; j < b; j++) {
+			int ci = x->order[k + j];
+
+			x->churn[ci] = x->a->churn[j];
+			memcpy(x->prob + (size_t)ci * NT, x->a->type_prob +
+			    (size_t)j * NT, sizeof(float) * NT);
+			memcpy(x->hid + (size_t)ci * C, x->a->z + (size_t)j * C,
+			    sizeof(float) * C);
+		}
+	}
+	/* in id order */
+	for (i = 0; i < n; i++) {
+		if (x->len[i] == 0)
+			continue;
+		memset(&sc, 0, sizeof(sc));
+		sc.customer = &x->cust[i];
+		sc.n = x->len[i];
+		sc.tok = x->stage + (size_t)i * T;
+		sc.churn = x->churn[i];
+		sc.type_prob = x->prob + (size_t)i * NT;
+		sc.hidden = x->hid + (size_t)i * C;
+		for (best = TOK_UNK + 1, j = best + 1; j < NT; j++)
+			if (sc.type_prob[j] > sc.type_prob[best])
+				best = j;
+		sc.next_type = best < NT ? best : TOK_UNK;
+		if (fn(ctx, &sc, e) < 0)
+			return -1;
+	}
+	x->done += n;
+	x->after = x->cust[n - 1].id;
+	return 1;
 }

@@ -17,6 +17,7 @@ struct err;
 struct store;
 struct store_hevent;
 struct nn_model;
+struct customer;
 
 /* Defaults of explain_opts (explain_opts_init). */
 #define EXPLAIN_TOP_TYPES	5
@@ -103,6 +104,57 @@ void		 explain_free(struct explain *);
 int		 explain_run(struct explain *, const char *ext,
 		    const struct explain_opts *, struct explain_report *r,
 		    struct err *);
+/* explain_run for a customer row (store_customers_by_id and friends). */
+int		 explain_customer(struct explain *, const struct customer *,
+		    const struct explain_opts *, struct explain_report *r,
+		    struct err *);
+
+/*
+ * What-if variants of the last report, cheaply (the history is not read
+ * again): variant k leaves out, on top of the report's dropped events,
+ * the events at window positions pos[off[k] .. off[k + 1]). churn gets
+ * each variant's churn probability, type_prob (may be NULL) its next-type
+ * distribution (n_types each); NAN when nothing is left. Returns 0, or
+ * -1 and e for a position outside the window.
+ */
+int		 explain_drop_window(struct explain *, const int *pos,
+		    const size_t *off, size_t n_sets, float *churn,
+		    float *type_prob, struct err *);
+
+/* ---- every customer, in batches ---- */
+
+/* One scored customer, borrowed for the callback's duration. */
+struct explain_scored {
+	const struct customer	*customer;
+	int			 n;		/* window length */
+	const struct tok	*tok;		/* (n) the window */
+	float			 churn;
+	const float		*type_prob;	/* (n_types) */
+	int			 next_type;	/* most likely, index >= 2 */
+	const float		*hidden;	/* (C) final state, last event */
+};
+typedef int	(*explain_batch_fn)(void *ctx, const struct explain_scored *,
+		    struct err *);
+struct explain_batch;
+/*
+ * Score every customer with events at or before at, a chunk per step,
+ * windows grouped by length into forward passes of B. NULL and e on
+ * error.
+ */
+struct explain_batch *explain_batch_new(struct store *,
+		    const struct nn_model *, int64_t at, int B, struct err *);
+void		 explain_batch_free(struct explain_batch *);
+/*
+ * The next chunk (about a thousand customers, in id order): fn for each
+ * with events (its return -1 stops with its error). Returns 1 when there
+ * may be more, 0 at the end, -1 on error.
+ */
+int		 explain_batch_step(struct explain_batch *, explain_batch_fn,
+		    void *ctx, struct err *);
+/* Customers visited so far, and in the store. */
+int64_t		 explain_batch_done(const struct explain_batch *);
+int64_t		 explain_batch_total(const struct explain_batch *);
+
 /*
  * The report as MODEL.md's JSON (pretty when pretty), with the model's
  * name in "model". malloc'd, the caller's; NULL only if out of memory.

@@ -652,3 +652,75 @@ nn_mul_forward(float *out, const float *a, const float *b, int N)
 	for (; i < N; i++)
 		out[i] = a[i] * b[i];
 }
+
+/* d(N, K) = squared distances of rows of x (N, C) to rows of c (K, C). */
+void
+nn_sqdist(float *d, const float *x, const float *c, int N, int K, int C)
+{
+	int i, j, k;
+
+	if (N == 0 || K == 0)
+		return;
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, K, C, -2.0f,
+	    x, C, c, C, 0.0f, d, K);
+	for (j = 0; j < K; j++) {
+		float cn = 0;
+
+		for (k = 0; k < C; k++)
+			cn += c[(size_t)j * C + k] * c[(size_t)j * C + k];
+		for (i = 0; i < N; i++)
+			d[(size_t)i * K + j] += cn;
+	}
+	for (i = 0; i < N; i++) {
+		float xn = 0, *r = d + (size_t)i * K;
+
+		for (k = 0; k < C; k++)
+			xn += x[(size_t)i * C + k] * x[(size_t)i * C + k];
+		for (j = 0; j < K; j++) {
+			r[j] += xn;
+			if (r[j] < 0)
+				r[j] = 0;	/* rounding */
+		}
+	}
+}
+
+/*
+ * AdamW on n values: with g scaled by gscale, m and v the moments,
+ * w -= lr (m c1) / (sqrt(v c2) + eps) + wd w, where c1, c2 correct the
+ * moments' bias and wd is lr times the decay (0: none).
+ */
+NN_VEC void
+nn_adamw_update(float *w, const float *g, float *m, float *v, size_t n,
+    float lr, float b1, float b2, float c1, float c2, float eps, float wd,
+    float gscale)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		float gj = g[j] * gscale;
+
+		m[j] = b1 * m[j] + (1 - b1) * gj;
+		v[j] = b2 * v[j] + (1 - b2) * gj * gj;
+		w[j] -= lr * (m[j] * c1) / (sqrtf(v[j] * c2) + eps) + wd * w[j];
+	}
+}
+
+/* Sum of squares of x[0..n), in double. */
+NN_VEC double
+nn_sumsq(const float *x, size_t n)
+{
+	double s = 0;
+	v8f acc;
+	size_t i = 0, k;
+
+	while (i + 8 <= n) {
+		/* float partial sums of at most 4096 values, added in double */
+		acc = set8(0);
+		for (k = 0; k < 512 && i + 8 <= n; k++, i += 8)
+			acc += ld8(x + i) * ld8(x + i);
+		s += (double)hsum8(acc);
+	}
+	for (; i < n; i++)
+		s += (double)x[i] * x[i];
+	return s;
+}

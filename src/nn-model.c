@@ -698,12 +698,7 @@ nn_backward(const struct nn_model *m, struct nn_grads *gr, struct nn_acts *a,
 double
 nn_grads_norm2(const struct nn_grads *g)
 {
-	double s = 0;
-	size_t i;
-
-	for (i = 0; i < g->n; i++)
-		s += (double)g->mem[i] * g->mem[i];
-	return s;
+	return nn_sumsq(g->mem, g->n);
 }
 
 /* g += h, element-wise (the threads' gradients, in a fixed order). */
@@ -724,7 +719,7 @@ void
 nn_adamw_step(struct nn_model *m, const struct nn_grads *g, struct nn_grads *mo,
     struct nn_grads *ve, const struct nn_adamw *o, int step, float gscale)
 {
-	size_t sizes[NN_NPARAMS], i, j;
+	size_t sizes[NN_NPARAMS], i;
 	const float b1 = o->beta1, b2 = o->beta2;
 	const float c1 = 1.0f / (1.0f - powf(b1, (float)step)),
 	    c2 = 1.0f / (1.0f - powf(b2, (float)step));
@@ -741,14 +736,8 @@ nn_adamw_step(struct nn_model *m, const struct nn_grads *g, struct nn_grads *mo,
 		    strcmp(nm, "head.churn.weight") != 0;
 		float wd = decay ? o->lr * o->weight_decay : 0;
 
-		for (j = 0; j < sizes[i]; j++) {
-			float gj = gi[j] * gscale;
-
-			mi[j] = b1 * mi[j] + (1 - b1) * gj;
-			vi[j] = b2 * vi[j] + (1 - b2) * gj * gj;
-			w[j] -= o->lr * (mi[j] * c1) / (sqrtf(vi[j] * c2) +
-			    o->eps) + wd * w[j];
-		}
+		nn_adamw_update(w, gi, mi, vi, sizes[i], o->lr, b1, b2, c1, c2,
+		    o->eps, wd, gscale);
 	}
 }
 

@@ -357,6 +357,17 @@ void	nn_churn_forward(float *prob, float *logit, const float *z,
 void	nn_gather_last(float *out, const float *inp, const int *len, int B,
 	    int T, int C);
 
+/* d(N, K) = squared Euclidean distances of rows of x (N, C) to c (K, C). */
+void	nn_sqdist(float *d, const float *x, const float *c, int N, int K,
+	    int C);
+
+/* AdamW on n values (nn_adamw_step per tensor); wd = lr * decay. */
+void	nn_adamw_update(float *w, const float *g, float *m, float *v,
+	    size_t n, float lr, float b1, float b2, float c1, float c2,
+	    float eps, float wd, float gscale);
+/* Sum of squares, accumulated in double. */
+double	nn_sumsq(const float *x, size_t n);
+
 /* ---- plain-loop references (nn-ref.c), same arguments ---- */
 
 void	nn_ref_embed_forward(float *, const struct tok *, const float *,

@@ -355,8 +355,9 @@ ingest_customer(struct ingest *g, const char *ext, struct cust_agg **cap,
 	return id;
 }
 
-static int
-is_purchase_type(const char *name)
+/* Types named purchase, transaction or order count as purchases. */
+int
+store_is_purchase_type(const char *name)
 {
 	return strcmp(name, "purchase") == 0 ||
 	    strcmp(name, "transaction") == 0 || strcmp(name, "order") == 0;
@@ -376,7 +377,7 @@ ingest_type(struct ingest *g, const char *name, struct err *e)
 	if (id == 0) {
 		sqlite3_bind_text(g->st[ST_TYPE_INS], 1, name, -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_int(g->st[ST_TYPE_INS], 2, is_purchase_type(name));
+		sqlite3_bind_int(g->st[ST_TYPE_INS], 2, store_is_purchase_type(name));
 		if ((id = ingest_insert(g, g->st[ST_TYPE_INS], e,
 		    "adding an event type")) < 0)
 			return NULL;
@@ -385,7 +386,7 @@ ingest_type(struct ingest *g, const char *name, struct err *e)
 	t = &g->typev[g->ntypes];
 	t->id = id;
 	t->n = 0;
-	t->is_purchase = is_purchase_type(name);
+	t->is_purchase = store_is_purchase_type(name);
 	smap_put(g->types, name, len, (int64_t)g->ntypes++, NULL);
 	return t;
 }

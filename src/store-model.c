@@ -74,17 +74,26 @@ store_hreader_new(struct store *s, int flags, struct err *e)
 	sqlite3_stmt *st;
 
 	/* events_customer_ts(customer_id, ts) gives (ts, rowid) order */
-	st = store_prepare(s, flags & STORE_HIST_TEXT ?
-	    "SELECT e.id, e.ts, t.name, i.ext_id, e.amount, e.text "
-	    "FROM events e JOIN event_types t ON t.id = e.type_id "
-	    "LEFT JOIN items i ON i.id = e.item_id "
-	    "WHERE e.customer_id = ?1 AND e.ts <= ?2 "
-	    "ORDER BY e.ts DESC, e.id DESC LIMIT ?3" :
-	    "SELECT e.id, e.ts, t.name, i.ext_id, e.amount, NULL "
-	    "FROM events e JOIN event_types t ON t.id = e.type_id "
-	    "LEFT JOIN items i ON i.id = e.item_id "
-	    "WHERE e.customer_id = ?1 AND e.ts <= ?2 "
-	    "ORDER BY e.ts DESC, e.id DESC LIMIT ?3", e);
+	/* fixed texts: the columns asked for, NULL for the others */
+	{
+		static const char *const sql[4] = {
+			"SELECT e.id, e.ts, t.name, i.ext_id, e.amount, NULL, "
+			"NULL",
+			"SELECT e.id, e.ts, t.name, i.ext_id, e.amount, e.text, "
+			"NULL",
+			"SELECT e.id, e.ts, t.name, i.ext_id, e.amount, NULL, "
+			"e.attrs",
+			"SELECT e.id, e.ts, t.name, i.ext_id, e.amount, e.text, "
+			"e.attrs"
+		};
+		char q[512];
+
+		snprintf(q, sizeof(q), "%s FROM events e JOIN event_types t "
+		    "ON t.id = e.type_id LEFT JOIN items i ON i.id = e.item_id "
+		    "WHERE e.customer_id = ?1 AND e.ts <= ?2 "
+		    "ORDER BY e.ts DESC, e.id DESC LIMIT ?3", sql[flags & 3]);
+		st = store_prepare(s, q, e);
+	}
 	if (st == NULL)
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
@@ -161,6 +170,7 @@ store_history_read(struct store_hreader *r, int64_t cid, int64_t at,
 		ev->type = (const char *)(uintptr_t)hist_str(h, st, 2);
 		ev->item = (const char *)(uintptr_t)hist_str(h, st, 3);
 		ev->text = (const char *)(uintptr_t)hist_str(h, st, 5);
+		ev->attrs = (const char *)(uintptr_t)hist_str(h, st, 6);
 		ev->amount = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN :
 		    sqlite3_column_double(st, 4);
 	}
@@ -187,6 +197,8 @@ store_history_read(struct store_hreader *r, int64_t cid, int64_t at,
 		ev->item = o ? h->str + o - 1 : NULL;
 		o = (uintptr_t)ev->text;
 		ev->text = o ? h->str + o - 1 : NULL;
+		o = (uintptr_t)ev->attrs;
+		ev->attrs = o ? h->str + o - 1 : NULL;
 	}
 	return (int)h->n;
 }

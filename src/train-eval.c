@@ -190,6 +190,31 @@ rank_among(const float *s, int y, const int *neg, int n)
 	return gt + eq / 2;
 }
 
+/* The same from the final state z: only the candidates' scores. */
+static int
+rank_dots(const struct nn_model *m, const float *z, int y, const int *neg,
+    int n)
+{
+	const int C = m->cfg.C;
+	float sc[N_NEG + 1];
+	int i, c, gt = 0, eq = 0;
+
+	for (i = 0; i <= n; i++) {
+		const float *ev = m->p.emb_item + (size_t)(i == 0 ? y :
+		    neg[i - 1]) * C;
+		float d = 0;
+
+		for (c = 0; c < C; c++)
+			d += z[c] * ev[c];
+		sc[i] = d;
+	}
+	for (i = 1; i <= n; i++) {
+		gt += sc[i] > sc[0];
+		eq += sc[i] == sc[0];
+	}
+	return gt + eq / 2;
+}
+
 /* Rank of s[y] among every known item but y. */
 static int
 rank_full(const float *s, int y, int NI)
@@ -230,12 +255,13 @@ train_rank_metrics(const struct nn_model *m, struct nn_acts *a,
 		if (b > tb->cap_b)
 			b = tb->cap_b;
 		tbatch_fill(tb, set, idx + k, b);
+		/* every item's score only for the full ranking */
 		nn_forward(m, a, tb->tok, tb->len, b, tb->t, NN_LAST,
-		    NN_ITEMS);
+		    full ? NN_ITEMS : 0);
 		for (j = 0; j < b; j++) {
 			const struct tsample *x = tb->src[j];
 			const float *tp = a->type_prob + (size_t)j * NT,
-			    *s = a->item_score + (size_t)j * NI;
+			    *s = full ? a->item_score + (size_t)j * NI : NULL;
 
 			if (x->next_type > TOK_UNK) {
 				for (best = TOK_UNK + 1, t = best + 1; t < NT;
@@ -245,11 +271,18 @@ train_rank_metrics(const struct nn_model *m, struct nn_acts *a,
 				out->type_acc += best == x->next_type;
 				out->n_type++;
 			}
-			if (x->next_item <= TOK_UNK ||
+			/* an item too rare for the vocabulary: a miss */
+			if (x->next_item == TOK_UNK) {
+				out->n_item++;
+				out->n_unknown++;
+				continue;
+			}
+			if (x->next_item == TOK_PAD ||
 			    !draw_negatives(set, x, NI, seed, idx[k + j], neg))
 				continue;
-			rank_add(rank_among(s, x->next_item, neg, N_NEG),
-			    &out->hr10, &out->ndcg10);
+			rank_add(s != NULL ? rank_among(s, x->next_item, neg,
+			    N_NEG) : rank_dots(m, a->z + (size_t)j * m->cfg.C,
+			    x->next_item, neg, N_NEG), &out->hr10, &out->ndcg10);
 			if (full)
 				rank_add(rank_full(s, x->next_item, NI),
 				    &out->full_hr10, &out->full_ndcg10);
@@ -627,7 +660,11 @@ eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
 			bacc += succ[cur] == x->next_type;
 			bn++;
 		}
-		if (x->next_item <= TOK_UNK || !draw_negatives(&d->test, x, NI,
+		if (x->next_item == TOK_UNK) {
+			pn++;		/* a miss, as for the model */
+			continue;
+		}
+		if (x->next_item == TOK_PAD || !draw_negatives(&d->test, x, NI,
 		    0x74657374, idx[i], neg))
 			continue;
 		rank_add(rank_among(pop, x->next_item, neg, N_NEG), &phr, &pnd);
@@ -638,7 +675,8 @@ eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
 		buf_printf(j, "\"next_item\":{\"protocol\":\"SASRec: the last "
 		    "event's item ranked against %d items the customer never "
 		    "touched, sampled uniformly (fixed seed)\",\"customers\":%"
-		    PRId64 ",\"hr10\":", N_NEG, rm.n_item);
+		    PRId64 ",\"unknown_targets\":%" PRId64 ",\"hr10\":", N_NEG,
+		    rm.n_item, rm.n_unknown);
 		jnum(j, rm.hr10);
 		buf_adds(j, ",\"ndcg10\":");
 		jnum(j, rm.ndcg10);
@@ -658,7 +696,8 @@ eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
 		    pn && rm.ndcg10 > pnd / pn ? "true" : "false");
 		buf_printf(d->txt, "next item: %" PRId64 " customers, the last "
 		    "event's item against %d never-touched items (SASRec "
-		    "protocol)\n", rm.n_item, N_NEG);
+		    "protocol; %" PRId64 " targets too rare for the vocabulary "
+		    "count as misses)\n", rm.n_item, N_NEG, rm.n_unknown);
 		buf_printf(d->txt, "  %-22s HR@10 %.4f  NDCG@10 %.4f  (full "
 		    "ranking HR@10 %.4f  NDCG@10 %.4f)\n", "model", rm.hr10,
 		    rm.ndcg10, rm.full_hr10, rm.full_ndcg10);

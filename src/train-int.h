@@ -161,6 +161,7 @@ struct rank_metrics {
 	double		 full_hr10, full_ndcg10;	/* every item */
 	double		 type_acc;
 	int64_t		 n_item, n_type;
+	int64_t		 n_unknown;	/* targets not in the vocabulary */
 };
 /*
  * next-type accuracy and next-item metrics of windows idx[0..n) of set

@@ -674,8 +674,7 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	buf_printf(&b, "{\"trained\":true,\"tasks\":[%s%s%s%s%s],"
 	    "\"epochs\":%d,\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,"
 	    "\"lr\":%g,\"weight_decay\":%g,\"dropout\":%g,\"clip\":%g,"
-	    "\"negatives\":%d,\"seed\":%llu,\"threads\":%d,\"cutoff\":%lld,"
-	    "\"all\":%s}",
+	    "\"negatives\":%d,\"seed\":%llu,\"threads\":%d,",
 	    tasks & TRAIN_CHURN ? "\"churn\"" : "",
 	    (tasks & TRAIN_CHURN) && (tasks & (TRAIN_TYPE | TRAIN_ITEM)) ?
 	    "," : "", tasks & TRAIN_TYPE ? "\"next-type\"" : "",
@@ -683,8 +682,11 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	    tasks & TRAIN_ITEM ? "\"next-item\"" : "", o->epochs, epochs_run,
 	    best_epoch, o->batch, (double)o->lr, (double)o->weight_decay,
 	    (double)o->dropout, (double)o->clip, o->negatives,
-	    (unsigned long long)o->seed, o->threads, (long long)T,
-	    o->all ? "true" : "false");
+	    (unsigned long long)o->seed, o->threads);
+	/* the churn cut-off only when there is a churn task */
+	if (tasks & TRAIN_CHURN)
+		buf_printf(&b, "\"cutoff\":%lld,", (long long)T);
+	buf_printf(&b, "\"all\":%s}", o->all ? "true" : "false");
 	s = xstrdup(b.data);
 	buf_release(&b);
 	return s;
@@ -709,7 +711,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 	uint32_t *order = NULL, *tmp = NULL;
 	size_t *starts = NULL, nb, bi, cap = 0;
 	int64_t last, steps_total = 0, warmup = 1, gstep = 0;
-	double t0 = mono(), tok_count = 0, best_val = -INFINITY;
+	double t0 = mono(), tok_count = 0, best_val = -INFINITY, t_steps = 0;
 	int epoch, rc = -1, i, cached = 0, best_epoch = 0, epochs_run = 0,
 	    since_best = 0, threads_started = 0;
 	char *extra = NULL, *cfgjson = NULL;
@@ -804,7 +806,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 		struct loss sum;
 		int64_t after = 0;
 		int walked = 0, chunks = 0;
-		double te = mono(), tokens_ep = 0;
+		double te = mono(), tokens_ep = 0, t_ep = 0, ts0;
 
 		memset(&sum, 0, sizeof(sum));
 		while (!res->stopped && walked != 1) {
@@ -851,9 +853,11 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 					tokens_ep += d.train.s[order[starts[bi]
 					    + k]].n;
 				gstep++;
+				ts0 = mono();
 				train_step(&tr, &d.train, order + starts[bi], n,
 				    lr_at(o, gstep - 1, steps_total, warmup),
 				    (int)gstep, &sum);
+				t_ep += mono() - ts0;
 				if (fn == NULL || (bi % 8 != 0 && bi + 1 != nb))
 					continue;
 				memset(&p, 0, sizeof(p));
@@ -868,7 +872,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 				    sum.n_item : 0;
 				p.loss_churn = sum.n_churn ? sum.churn /
 				    sum.n_churn : 0;
-				p.tokens_per_s = tokens_ep / (mono() - te);
+				p.tokens_per_s = t_ep > 0 ? tokens_ep / t_ep : 0;
 				p.eta = (mono() - te) / (double)(bi + 1) *
 				    ((double)nb * (o->epochs - epoch + 1) -
 				    (double)bi - 1);
@@ -883,6 +887,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 			cached = 1;
 		d.val = NULL;		/* built once, in epoch 1 */
 		tok_count += tokens_ep;
+		t_steps += t_ep;
 		if (res->stopped)
 			break;
 		epochs_run = epoch;
@@ -912,7 +917,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 			p.loss_type = sum.n_type ? sum.type / sum.n_type : 0;
 			p.loss_item = sum.n_item ? sum.item / sum.n_item : 0;
 			p.loss_churn = sum.n_churn ? sum.churn / sum.n_churn : 0;
-			p.tokens_per_s = tokens_ep / (mono() - te);
+			p.tokens_per_s = t_ep > 0 ? tokens_ep / t_ep : 0;
 			if (fn(ctx, &p) != 0) {
 				res->stopped = 1;
 				break;
@@ -929,13 +934,16 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 	free(tr.m->extra);
 	tr.m->extra = xstrdup(extra);
 	res->seconds = mono() - t0;
-	res->tokens_per_s = tok_count / res->seconds;
+	/* training steps only: not reading, validating or evaluating */
+	res->tokens_per_s = t_steps > 0 ? tok_count / t_steps : 0;
 	res->epochs_run = epochs_run;
 	res->best_epoch = best_epoch;
 	res->tasks = d.tasks;
+	res->sequence_time = info.sequence_time;
 	/* the model card: held-out metrics by MODEL.md's protocols */
-	if (train_eval(s, tr.m, d.T, o->horizon_days, d.tasks, o->threads, fn,
-	    ctx, &res->metrics, &res->report, e) < 0)
+	/* after a stop the callback still says stop: evaluate without it */
+	if (train_eval(s, tr.m, d.T, o->horizon_days, d.tasks, o->threads,
+	    res->stopped ? NULL : fn, ctx, &res->metrics, &res->report, e) < 0)
 		goto out;
 	if (o->all) {
 		/* say so in the metrics */

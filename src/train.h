@@ -66,6 +66,7 @@ struct train_result {
 	double		 seconds;
 	double		 tokens_per_s;
 	unsigned	 tasks;
+	int		 sequence_time;	/* the store has no real times */
 	char		*metrics;	/* JSON (caller's), as stored */
 	char		*report;	/* the metrics, readable (caller's) */
 };
