@@ -126,8 +126,34 @@ STORE_EVENTS_INDEX ";"
 ") WITHOUT ROWID;"
 "CREATE INDEX scores_churn ON scores(model_id, churn);";
 
+/*
+ * v2: what segments and the classical churn model keep per customer:
+ * RFM scores and cell (segment.c), and BG/NBD's P(alive) (bgnbd.c).
+ */
+static const char schema_v2[] =
+"CREATE TABLE customer_rfm ("
+"  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
+"  at INTEGER NOT NULL,"		/* as of (UTC seconds) */
+"  recency REAL,"			/* days since the last event */
+"  frequency INTEGER,"			/* purchases (events when none) */
+"  monetary REAL,"			/* spend */
+"  r INTEGER, f INTEGER, m INTEGER,"	/* quintile scores 1..5 */
+"  segment TEXT"			/* the RFM map's name of cell (r, f) */
+");"
+"CREATE INDEX customer_rfm_segment ON customer_rfm(segment);"
+"CREATE TABLE customer_bgnbd ("
+"  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
+"  at INTEGER NOT NULL,"
+"  x INTEGER,"				/* repeat purchases */
+"  t_x REAL,"				/* time of the last one (weeks) */
+"  T REAL,"				/* age (weeks) */
+"  p_alive REAL,"
+"  p_no_purchase REAL"			/* in the churn horizon */
+");";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 #define N_MIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 

@@ -13,7 +13,7 @@ struct store;			/* opaque: store.c */
 struct ingest;			/* opaque: one import in one transaction */
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define STORE_VERSION	1
+#define STORE_VERSION	2
 
 enum {
 	STORE_CREATE	= 1 << 0,	/* create the file if missing */
@@ -103,6 +103,8 @@ int		 store_ingest_item(struct ingest *, const char *item,
 int		 store_ingest_truth(struct ingest *, const char *rule,
 		    const char *customer, const char *outcome, int fired,
 		    const int64_t *event_ids, size_t n, struct err *);
+/* 1 for the event type names that count as purchases. */
+int		 store_is_purchase_type(const char *name);
 /* Count a skipped (not an error) and a rejected row for the summary. */
 void		 store_ingest_count(struct ingest *, int64_t rows,
 		    int64_t skipped, int64_t rejected);
@@ -197,6 +199,7 @@ struct store_hevent {
 	const char	*item;		/* item external id, NULL when none */
 	double		 amount;	/* NAN when missing */
 	const char	*text;		/* NULL when none or not asked for */
+	const char	*attrs;		/* JSON object; NULL likewise */
 };
 
 /* Events of one customer, oldest first by (ts, id); owns them all. */
@@ -213,6 +216,7 @@ void		 store_history_release(struct store_history *);
 /* Reads histories with one prepared statement (opaque: store-model.c). */
 struct store_hreader;
 #define STORE_HIST_TEXT	1	/* also read each event's text */
+#define STORE_HIST_ATTRS 2	/* and its attributes */
 struct store_hreader *store_hreader_new(struct store *, int flags,
 		    struct err *);
 void		 store_hreader_free(struct store_hreader *);
@@ -295,5 +299,77 @@ void		 store_scorer_free(struct store_scorer *);
 int		 store_score_put(struct store_scorer *, int64_t model_id,
 		    int64_t customer_id, int64_t at, double churn,
 		    const char *next_type, struct err *);
+
+/* ---- segments, RFM, BG/NBD (store-segment.c) ---- */
+
+struct filter;
+
+/* One customer's RFM row (table customer_rfm); segment borrowed. */
+struct store_rfm_row {
+	int64_t		 customer_id, at, frequency;
+	double		 recency, monetary;	/* days; spend */
+	int		 r, f, m;
+	const char	*segment;
+};
+/* One customer's BG/NBD row (table customer_bgnbd). */
+struct store_bgnbd_row {
+	int64_t		 customer_id, at, x;
+	double		 t_x, T;		/* weeks */
+	double		 p_alive, p_no_purchase;
+};
+/* Prepared writes of members and per-customer rows (opaque). */
+struct store_seg_writer;
+struct store_seg_writer *store_seg_writer_new(struct store *, struct err *);
+void		 store_seg_writer_free(struct store_seg_writer *);
+int		 store_seg_member(struct store_seg_writer *, int64_t segment_id,
+		    int64_t customer_id, struct err *);
+int		 store_seg_rfm(struct store_seg_writer *,
+		    const struct store_rfm_row *, struct err *);
+int		 store_seg_bgnbd(struct store_seg_writer *,
+		    const struct store_bgnbd_row *, struct err *);
+/* Remove every segment of a kind (with members): how many, or -1. */
+int		 store_seg_delete_kind(struct store *, const char *kind,
+		    struct err *);
+/* Remove the segment called name: 1 removed, 0 none, -1 error. */
+int		 store_seg_delete(struct store *, const char *name,
+		    struct err *);
+/* A new segment, replacing one of the same name: its id, or -1. */
+int64_t		 store_seg_create(struct store *, const char *name,
+		    const char *kind, const char *definition, int64_t created,
+		    struct err *);
+/* Add the customers a compiled filter selects: how many, or -1. */
+int64_t		 store_seg_fill_filter(struct store *, int64_t segment_id,
+		    const struct filter *, struct err *);
+/* The id of the segment called name: 1 found, 0 not, -1 error. */
+int		 store_seg_find(struct store *, const char *name, int64_t *id,
+		    struct err *);
+/* Up to n member customer ids of a segment after id `after`, ascending. */
+int		 store_seg_members(struct store *, int64_t segment_id,
+		    int64_t after, int64_t *ids, int n, struct err *);
+/* Customers per RFM cell, grid[r-1][f-1]. */
+int		 store_rfm_grid(struct store *, int64_t grid[5][5],
+		    struct err *);
+/*
+ * The scores of model_id, by customer id: *cust and *churn (n each,
+ * malloc'd, the caller's). -1 and e on error.
+ */
+int		 store_scores_read(struct store *, int64_t model_id,
+		    int64_t **cust, float **churn, size_t *n, struct err *);
+/*
+ * Every purchase event (types with is_purchase) at or before at, by
+ * customer id then time: fn(ctx, customer_id, ts); fn returning -1
+ * stops the walk (and it returns -1).
+ */
+int		 store_purchases_walk(struct store *, int64_t at,
+		    int (*fn)(void *, int64_t, int64_t), void *ctx,
+		    struct err *);
+/*
+ * Every customer of table customer_bgnbd in id order with model_id's
+ * churn score (-1 when it has none): fn(ctx, ext_id, p_alive,
+ * p_no_purchase, churn); -1 from fn stops the walk.
+ */
+int		 store_bgnbd_walk(struct store *, int64_t model_id,
+		    int (*fn)(void *, const char *, double, double, double),
+		    void *ctx, struct err *);
 
 #endif
