@@ -252,8 +252,8 @@ bgnbd_expected(const struct bgnbd_params *p, const struct bgnbd_obs *o,
 	const double r = p->r, al = p->alpha, a = p->a, b = p->b, x = o->x;
 	double num, den;
 
-	if (a <= 1)
-		return NAN;
+	if (a == 1)
+		return NAN;	/* the formula's pole (the series diverges) */
 	num = (a + b + x - 1) / (a - 1) * (1 - pow((al + o->T) /
 	    (al + o->T + t), r + x) * hyp2f1(r + x, b + x, a + b + x - 1,
 	    t / (al + o->T + t)));

@@ -73,7 +73,8 @@ int
 rfm_map_parse(const char *json, const char *what, struct rfm_map *map,
     struct err *e)
 {
-	cJSON *root = cJSON_Parse(json), *it;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithOpts(json, &end, 1), *it;
 	char missing[128];
 	size_t i = 0, k;
 	int r, f, nm = 0;
@@ -196,14 +197,14 @@ int64_t
 segment_build_rfm(struct store *s, const struct rfm_map *map, int64_t at,
     struct err *e)
 {
-	struct customer *page = xcalloc(1024, sizeof(*page));
 	struct store_seg_writer *w = NULL;
 	struct store_info info;
-	int64_t *id = NULL, after = 0, segid[64];
+	struct store_rfm_in *in = NULL;
+	int64_t *id = NULL, *segid = NULL;
 	double *rec = NULL, *fr = NULL, *mo = NULL;
 	int *r = NULL, *f = NULL, *m = NULL;
-	size_t n = 0, cap = 0, i, k;
-	int got, began = 0;
+	size_t n = 0, i, k;
+	int began = 0;
 	int64_t rc = -1;
 	char def[64];
 
@@ -212,28 +213,19 @@ segment_build_rfm(struct store *s, const struct rfm_map *map, int64_t at,
 		goto out;
 	if (at == 0)
 		at = info.last_ts;
-	while ((got = store_customers_by_id(s, after, page, 1024, e)) > 0) {
-		for (k = 0; k < (size_t)got; k++) {
-			if (page[k].n_events == 0 || page[k].first_ts > at)
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				id = xreallocarray(id, cap, sizeof(*id));
-				rec = xreallocarray(rec, cap, sizeof(*rec));
-				fr = xreallocarray(fr, cap, sizeof(*fr));
-				mo = xreallocarray(mo, cap, sizeof(*mo));
-			}
-			id[n] = page[k].id;
-			rec[n] = (double)(at - (page[k].last_ts < at ?
-			    page[k].last_ts : at)) / 86400.0;
-			fr[n] = (double)page[k].n_purchases;
-			mo[n] = page[k].spend;
-			n++;
-		}
-		after = page[got - 1].id;
-	}
-	if (got < 0)
+	/* every customer's last event, purchases and spend as of at */
+	if (store_rfm_inputs(s, at, &in, &n, e) < 0)
 		goto out;
+	id = xcalloc(n + 1, sizeof(*id));
+	rec = xcalloc(n + 1, sizeof(*rec));
+	fr = xcalloc(n + 1, sizeof(*fr));
+	mo = xcalloc(n + 1, sizeof(*mo));
+	for (i = 0; i < n; i++) {
+		id[i] = in[i].customer_id;
+		rec[i] = (double)(at - in[i].last_ts) / 86400.0;
+		fr[i] = (double)in[i].purchases;
+		mo[i] = in[i].spend;
+	}
 	r = xcalloc(n + 1, sizeof(int));
 	f = xcalloc(n + 1, sizeof(int));
 	m = xcalloc(n + 1, sizeof(int));
@@ -244,9 +236,11 @@ segment_build_rfm(struct store *s, const struct rfm_map *map, int64_t at,
 		goto out;
 	began = 1;
 	if (store_seg_delete_kind(s, "rfm", e) < 0 ||
+	    store_rfm_clear(s, e) < 0 ||
 	    (w = store_seg_writer_new(s, e)) == NULL)
 		goto out;
-	for (k = 0; k < map->n && k < 64; k++) {
+	segid = xcalloc(map->n + 1, sizeof(*segid));
+	for (k = 0; k < map->n; k++) {
 		snprintf(def, sizeof(def), "{\"r\":[%d,%d],\"f\":[%d,%d]}",
 		    map->rule[k].r0, map->rule[k].r1, map->rule[k].f0,
 		    map->rule[k].f1);
@@ -290,7 +284,8 @@ out:
 	if (began)
 		store_rollback(s);
 	store_info_release(&info);
-	free(page);
+	free(in);
+	free(segid);
 	free(id);
 	free(rec);
 	free(fr);
@@ -665,10 +660,17 @@ segment_build_filter(struct store *s, const char *name, const char *expr,
 	struct store_info info;
 	struct filter f;
 	int64_t id, n;
+	char kind[32];
 
 	if (name[0] == '\0')
 		return err_set(e, ERR_USAGE, "filter: the segment needs a "
 		    "name");
+	if (store_seg_kind(s, name, kind, sizeof(kind), e) < 0)
+		return -1;
+	if (kind[0] != '\0' && strcmp(kind, "filter") != 0)
+		return err_set(e, ERR_USAGE, "filter: '%s' is a segment of kind "
+		    "%s; give the filter another name (or segment DB drop it "
+		    "first)", name, kind);
 	if (store_info_get(s, &info, e) < 0)
 		return -1;
 	if (filter_compile(expr, info.last_ts, &f, col, e) < 0) {

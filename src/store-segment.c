@@ -8,6 +8,7 @@
 #include "config.h"
 #include "store-int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,4 +360,81 @@ store_seg_members(struct store *s, int64_t seg, int64_t after, int64_t *ids,
 	if (rc != SQLITE_DONE)
 		return store_dberr(s, e, "listing a segment's members");
 	return got;
+}
+
+/* RFM inputs as of at: aggregates when at is the present, else events. */
+int
+store_rfm_inputs(struct store *s, int64_t at, struct store_rfm_in **out,
+    size_t *n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int64_t last = 0;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_last_ts(s, &last, e) < 0)
+		return -1;
+	st = store_prepare(s, at >= last ?
+	    "SELECT id, last_ts, n_purchases, spend FROM customers "
+	    "WHERE n_events > 0 AND ?1 = ?1 ORDER BY id" :
+	    "SELECT e.customer_id, max(e.ts), sum(t.is_purchase), "
+	    "coalesce(sum(e.amount), 0) FROM events e JOIN event_types t ON "
+	    "t.id = e.type_id WHERE e.ts <= ?1 GROUP BY e.customer_id "
+	    "ORDER BY e.customer_id", e);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, at);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_rfm_in *x;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		x = &(*out)[(*n)++];
+		x->customer_id = sqlite3_column_int64(st, 0);
+		x->last_ts = sqlite3_column_int64(st, 1);
+		x->purchases = sqlite3_column_int64(st, 2);
+		x->spend = sqlite3_column_double(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return store_dberr(s, e, "reading RFM inputs");
+	}
+	return 0;
+}
+
+/* Empty table customer_rfm (inside the caller's transaction). */
+int
+store_rfm_clear(struct store *s, struct err *e)
+{
+	return store_exec(s, "DELETE FROM customer_rfm", e);
+}
+
+/* The kind of the segment called name into kind ("" when none). */
+int
+store_seg_kind(struct store *s, const char *name, char *kind, size_t len,
+    struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT kind FROM segments WHERE "
+	    "name = ?1", e);
+	int rc;
+
+	kind[0] = '\0';
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(kind, len, "%s", (const char *)sqlite3_column_text(st,
+		    0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(s, e, "looking up a segment");
+	return 0;
 }

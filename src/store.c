@@ -135,7 +135,7 @@ static const char schema_v2[] =
 "  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
 "  at INTEGER NOT NULL,"		/* as of (UTC seconds) */
 "  recency REAL,"			/* days since the last event */
-"  frequency INTEGER,"			/* purchases (events when none) */
+"  frequency INTEGER,"			/* purchase events */
 "  monetary REAL,"			/* spend */
 "  r INTEGER, f INTEGER, m INTEGER,"	/* quintile scores 1..5 */
 "  segment TEXT"			/* the RFM map's name of cell (r, f) */

@@ -346,6 +346,22 @@ int		 store_seg_find(struct store *, const char *name, int64_t *id,
 /* Up to n member customer ids of a segment after id `after`, ascending. */
 int		 store_seg_members(struct store *, int64_t segment_id,
 		    int64_t after, int64_t *ids, int n, struct err *);
+/* What RFM scores a customer by, as of a time. */
+struct store_rfm_in {
+	int64_t		 customer_id, last_ts, purchases;
+	double		 spend;
+};
+/*
+ * Every customer with an event at or before at, by id: *out (n rows,
+ * malloc'd, the caller's). -1 and e on error.
+ */
+int		 store_rfm_inputs(struct store *, int64_t at,
+		    struct store_rfm_in **out, size_t *n, struct err *);
+/* Empty table customer_rfm. */
+int		 store_rfm_clear(struct store *, struct err *);
+/* The kind of the segment called name into kind, "" when there is none. */
+int		 store_seg_kind(struct store *, const char *name, char *kind,
+		    size_t len, struct err *);
 /* Customers per RFM cell, grid[r-1][f-1]. */
 int		 store_rfm_grid(struct store *, int64_t grid[5][5],
 		    struct err *);

@@ -196,13 +196,22 @@ attr_value(const char *json, const char *key, char *out, size_t len)
 	if (json == NULL)
 		return NULL;
 	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	if ((p = strstr(json, pat)) == NULL)
+	/* a key: after { or , and followed by : (not inside a value) */
+	for (p = json; (p = strstr(p, pat)) != NULL; p += strlen(pat)) {
+		const char *b = p, *a = p + strlen(pat);
+
+		while (b > json && isspace((unsigned char)b[-1]))
+			b--;
+		while (isspace((unsigned char)*a))
+			a++;
+		if (b > json && (b[-1] == '{' || b[-1] == ',') && *a == ':') {
+			p = a;
+			break;
+		}
+	}
+	if (p == NULL)
 		return NULL;
-	p += strlen(pat);
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p++ != ':')
-		return NULL;
+	p++;
 	while (isspace((unsigned char)*p))
 		p++;
 	if (*p == '"') {
