@@ -15,7 +15,7 @@
 const struct cmd *const cmd_table[] = {
 	&cmd_import, &cmd_info, &cmd_customers, &cmd_sample, &cmd_model,
 	&cmd_explain, &cmd_score, &cmd_train, &cmd_eval, &cmd_segment, &cmd_bgnbd,
-	&cmd_triggers, NULL
+	&cmd_triggers, &cmd_explore, NULL
 };
 
 /* "journeyscope: msg" on stderr. */

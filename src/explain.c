@@ -772,3 +772,52 @@ explain_batch_step(struct explain_batch *x, explain_batch_fn fn, void *ctx,
 	x->after = x->cust[n - 1].id;
 	return 1;
 }
+
+/* ---- reading stored JSON (the model card) ---- */
+
+/* A value at a dotted path ("churn.roc_auc", "tasks.0"; see explain.h). */
+int
+explain_json_get(const char *json, const char *path, double *num, char *str,
+    size_t len)
+{
+	cJSON *root, *v;
+	const char *p = path;
+	char part[64];
+	int rc = 0;
+
+	if (json == NULL || (root = cJSON_Parse(json)) == NULL)
+		return json == NULL ? 0 : -1;
+	v = root;
+	while (v != NULL && *p != '\0') {
+		size_t n = strcspn(p, ".");
+		char *end;
+		long k;
+
+		snprintf(part, sizeof(part), "%.*s", (int)n, p);
+		p += n + (p[n] == '.');
+		if (cJSON_IsArray(v)) {
+			k = strtol(part, &end, 10);
+			v = *end == '\0' && k >= 0 ? cJSON_GetArrayItem(v,
+			    (int)k) : NULL;
+		} else
+			v = cJSON_GetObjectItemCaseSensitive(v, part);
+	}
+	if (v == NULL || cJSON_IsNull(v))
+		rc = 0;
+	else if (cJSON_IsNumber(v)) {
+		if (num != NULL)
+			*num = v->valuedouble;
+		rc = 1;
+	} else if (cJSON_IsBool(v)) {
+		if (num != NULL)
+			*num = cJSON_IsTrue(v) ? 1 : 0;
+		rc = 1;
+	} else if (cJSON_IsString(v)) {
+		if (str != NULL && len > 0)
+			snprintf(str, len, "%s", v->valuestring);
+		rc = 2;
+	} else
+		rc = 3;		/* an object or array */
+	cJSON_Delete(root);
+	return rc;
+}

@@ -163,4 +163,15 @@ char		*explain_json(const struct explain_report *,
 		    const struct nn_model *, const char *model_name,
 		    int pretty);
 
+/*
+ * A value of a JSON text (a model's stored config or metrics) at a
+ * dotted path: object members by name, array items by index
+ * ("churn.calibration.3.observed", "tasks.0"). Returns 1 and *num for a
+ * number (true/false as 1/0), 2 and the string copied into str (len
+ * bytes, cut), 3 for an object or array, 0 when absent or null (or json
+ * is NULL), -1 when the text does not parse. num and str may be NULL.
+ */
+int		 explain_json_get(const char *json, const char *path,
+		    double *num, char *str, size_t len);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -19,8 +20,11 @@ main_usage(FILE *fp)
 	const struct cmd *const *c;
 
 	fprintf(fp, "usage: journeyscope [--help] [--version] COMMAND [ARGS]\n"
+	    "       journeyscope [EXPLORE-OPTIONS] DB | --demo\n"
 	    "\nA customer-journey explorer over a local SQLite event store.\n"
-	    "\nCommands:\n");
+	    "'journeyscope DB' opens the terminal explorer on a store; "
+	    "'journeyscope --demo'\nbuilds a demo store once (a minute) and "
+	    "opens it.\n\nCommands:\n");
 	for (c = cmd_table; *c != NULL; c++)
 		fprintf(fp, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(fp, "\n'journeyscope COMMAND --help' describes a command; "
@@ -95,9 +99,21 @@ parse_opts(const struct cmd *c, int *argcp, char ***argvp, struct optval *ov)
 	return 0;
 }
 
+/*
+ * Not a command but the explorer's: an option (journeyscope --demo), or
+ * a store: a path with a slash or a dot in it, or a file that exists.
+ */
+static int
+is_store_arg(const char *a)
+{
+	return a[0] == '-' || strchr(a, '/') != NULL ||
+	    strchr(a, '.') != NULL || access(a, F_OK) == 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct cmd *const explore = &cmd_explore;
 	const struct cmd *const *c;
 	struct optval ov;
 
@@ -120,13 +136,18 @@ main(int argc, char **argv)
 	for (c = cmd_table; *c != NULL; c++)
 		if (strcmp((*c)->name, argv[1]) == 0)
 			break;
-	if (*c == NULL) {
-		cmd_error("unknown command '%s'", argv[1]);
+	if (*c == NULL && !is_store_arg(argv[1])) {
+		cmd_error("unknown command '%s' (and no store of that name)",
+		    argv[1]);
 		main_usage(stderr);
 		return 2;
 	}
-	argc--;
-	argv++;
+	if (*c == NULL)
+		c = &explore;	/* journeyscope [OPTIONS] DB: the explorer */
+	else {
+		argc--;
+		argv++;
+	}
 	if (parse_opts(*c, &argc, &argv, &ov) < 0)
 		return 2;
 	if (argc < (*c)->min_args ||

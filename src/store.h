@@ -13,7 +13,7 @@ struct store;			/* opaque: store.c */
 struct ingest;			/* opaque: one import in one transaction */
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define STORE_VERSION	2
+#define STORE_VERSION	3
 
 enum {
 	STORE_CREATE	= 1 << 0,	/* create the file if missing */
@@ -387,5 +387,111 @@ int		 store_purchases_walk(struct store *, int64_t at,
 int		 store_bgnbd_walk(struct store *, int64_t model_id,
 		    int (*fn)(void *, const char *, double, double, double),
 		    void *ctx, struct err *);
+
+/* ---- the explorer's pages (store-browse.c) ---- */
+
+/* Orders of the customer pages. */
+enum browse_key {
+	BROWSE_ID,		/* external id */
+	BROWSE_EVENTS,
+	BROWSE_FIRST,		/* first seen */
+	BROWSE_LAST,		/* last seen */
+	BROWSE_SPEND,
+	BROWSE_SEGMENT,		/* RFM segment name: members only */
+	BROWSE_CHURN,		/* the model's score: scored customers only */
+	BROWSE_NKEYS
+};
+
+/* One customer as the explorer lists it. */
+struct browse_row {
+	struct customer	 c;
+	double		 churn;		/* the model's score, NAN when none */
+	char		 segment[64];	/* RFM segment name, "" when none */
+};
+
+/* Which customers, in which order. */
+struct browse_query {
+	enum browse_key	 key;
+	int		 desc;
+	int64_t		 model_id;	/* scores of this model (0: none) */
+	int64_t		 segment_id;	/* only its members (0: everyone) */
+	int64_t		 before;	/* only a last event before this (UTC
+					 * seconds; churned), 0: any */
+	const struct filter *filter;	/* compiled (segment.h), or NULL */
+};
+
+/* Prepared statements for the pages (opaque: store-browse.c). */
+struct store_browser;
+struct store_browser *store_browser_new(struct store *, struct err *);
+void		 store_browser_free(struct store_browser *);
+/*
+ * Up to n rows of the query after row `from` in its order (dir > 0) or
+ * before it (dir < 0, nearest first), `from` itself too when incl; from
+ * NULL starts at the first (dir > 0) or the last row (dir < 0). Keyset
+ * on (sort key, customer id): never OFFSET. Returns the rows filled or -1.
+ */
+int		 store_browse_page(struct store_browser *,
+		    const struct browse_query *, const struct browse_row *from,
+		    int dir, int incl, struct browse_row *out, int n,
+		    struct err *);
+/* The number of rows of the query, or -1. */
+int64_t		 store_browse_count(struct store_browser *,
+		    const struct browse_query *, struct err *);
+/* The number of rows before row in the query's order (its position). */
+int64_t		 store_browse_rank(struct store_browser *,
+		    const struct browse_query *, const struct browse_row *row,
+		    struct err *);
+/*
+ * The first row after `from` (dir > 0) or before it (dir < 0; from NULL:
+ * from the start or the end) whose id starts with needle or one of whose
+ * attribute values does, case-insensitively; "key=value" matches the
+ * attribute key exactly. 1 found (into out), 0 not, -1 error.
+ */
+int		 store_browse_find(struct store_browser *,
+		    const struct browse_query *, const struct browse_row *from,
+		    int dir, const char *needle, struct browse_row *out,
+		    struct err *);
+/*
+ * The customer with external id ext, with model_id's score; *attrs (may
+ * be NULL) gets a copy of its attributes (JSON) or NULL. 1, 0 (no such
+ * customer) or -1.
+ */
+int		 store_browse_customer(struct store_browser *, int64_t model_id,
+		    const char *ext, struct browse_row *, char **attrs,
+		    struct err *);
+/* The customer's segments' names, ", "-separated, RFM first, into out. */
+int		 store_browse_memberships(struct store_browser *,
+		    int64_t customer_id, char *out, size_t len, struct err *);
+
+/* A segment and, once store_browse_segment_stats ran, its figures. */
+struct browse_segment {
+	int64_t		 id;
+	char		 name[64];
+	char		 kind[16];
+	char		 definition[256];	/* JSON or an expression, cut */
+	int64_t		 created;
+	int64_t		 size;		/* -1 until counted */
+	double		 spend;		/* of its members */
+	int64_t		 scored;	/* members with a score */
+	double		 churn_sum;	/* of their scores */
+	int64_t		 hist[10];	/* scored members by churn decile */
+};
+/* Every segment by kind and name (*out the caller's, free()). */
+int		 store_browse_segments(struct store *,
+		    struct browse_segment **out, size_t *n, struct err *);
+/* Fill g's figures with model_id's scores: one pass over its members. */
+int		 store_browse_segment_stats(struct store_browser *,
+		    int64_t model_id, struct browse_segment *g, struct err *);
+
+/* Store-wide figures. */
+struct browse_totals {
+	double		 spend;		/* every customer's */
+	int64_t		 scored;	/* customers with the model's score */
+	int64_t		 score_at;	/* the latest "as of" of those */
+	double		 mean_churn;	/* NAN when none */
+	int64_t		 high_risk;	/* scores of 0.5 or more */
+};
+int		 store_browse_totals(struct store_browser *, int64_t model_id,
+		    struct browse_totals *, struct err *);
 
 #endif
