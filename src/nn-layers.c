@@ -687,9 +687,11 @@ nn_sqdist(float *d, const float *x, const float *c, int N, int K, int C)
 /*
  * AdamW on n values: with g scaled by gscale, m and v the moments,
  * w -= lr (m c1) / (sqrt(v c2) + eps) + wd w, where c1, c2 correct the
- * moments' bias and wd is lr times the decay (0: none).
+ * moments' bias and wd is lr times the decay (0: none). The plain loop is
+ * left to the vectoriser (O3 here, and -fno-math-errno so that sqrtf is
+ * an instruction): vector extensions have no square root.
  */
-NN_VEC void
+NN_VEC __attribute__((optimize("O3"))) void
 nn_adamw_update(float *w, const float *g, float *m, float *v, size_t n,
     float lr, float b1, float b2, float c1, float c2, float eps, float wd,
     float gscale)

@@ -719,25 +719,36 @@ void
 nn_adamw_step(struct nn_model *m, const struct nn_grads *g, struct nn_grads *mo,
     struct nn_grads *ve, const struct nn_adamw *o, int step, float gscale)
 {
-	size_t sizes[NN_NPARAMS], i;
+	nn_adamw_range(m, g, mo, ve, o, step, gscale, 0, m->n_params);
+}
+
+/*
+ * The same on the parameters [lo, hi) of the one block (threads take a
+ * range each): each tensor that overlaps it, with its own decay.
+ */
+void
+nn_adamw_range(struct nn_model *m, const struct nn_grads *g,
+    struct nn_grads *mo, struct nn_grads *ve, const struct nn_adamw *o,
+    int step, float gscale, size_t lo, size_t hi)
+{
+	size_t sizes[NN_NPARAMS], i, off = 0;
 	const float b1 = o->beta1, b2 = o->beta2;
 	const float c1 = 1.0f / (1.0f - powf(b1, (float)step)),
 	    c2 = 1.0f / (1.0f - powf(b2, (float)step));
 
 	nn_param_sizes(&m->cfg, sizes);
-	for (i = 0; i < NN_NPARAMS; i++) {
-		float *w = *param_field(&m->p, i);
-		const float *gi = *param_field((struct nn_params *)(uintptr_t)
-		    &g->p, i);
-		float *mi = *param_field(&mo->p, i), *vi = *param_field(&ve->p,
-		    i);
+	for (i = 0; i < NN_NPARAMS; off += sizes[i], i++) {
 		const char *nm = pdesc[i].name;
 		int decay = pdesc[i].cols != D_NONE && strncmp(nm, "emb.", 4) &&
 		    strcmp(nm, "head.churn.weight") != 0;
 		float wd = decay ? o->lr * o->weight_decay : 0;
+		size_t a = off > lo ? off : lo, b = off + sizes[i] < hi ?
+		    off + sizes[i] : hi;
 
-		nn_adamw_update(w, gi, mi, vi, sizes[i], o->lr, b1, b2, c1, c2,
-		    o->eps, wd, gscale);
+		if (a >= b)
+			continue;
+		nn_adamw_update(m->mem + a, g->mem + a, mo->mem + a, ve->mem + a,
+		    b - a, o->lr, b1, b2, c1, c2, o->eps, wd, gscale);
 	}
 }
 

@@ -260,6 +260,11 @@ void		 nn_backward(const struct nn_model *, struct nn_grads *,
 void		 nn_adamw_step(struct nn_model *, const struct nn_grads *g,
 		    struct nn_grads *m, struct nn_grads *v,
 		    const struct nn_adamw *, int step, float gscale);
+/* The same on parameters [lo, hi) of the block (one range a thread). */
+void		 nn_adamw_range(struct nn_model *, const struct nn_grads *g,
+		    struct nn_grads *m, struct nn_grads *v,
+		    const struct nn_adamw *, int step, float gscale, size_t lo,
+		    size_t hi);
 
 /*
  * The forward pass over b windows padded to t positions: tok is (b, t),

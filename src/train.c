@@ -95,6 +95,7 @@ struct worker {
 	struct tloss	 l;
 	const uint32_t	*idx;		/* this step's windows */
 	int		 n, window0;
+	double		 norm2;		/* of its range of the gradients */
 };
 
 struct trainer {
@@ -112,6 +113,9 @@ struct trainer {
 	int64_t			 n_type, n_item, n_churn; /* the batch's */
 	struct nn_rng		 rng;
 	uint64_t		 drop_seed;	/* this step's */
+	struct nn_adamw		 ad;		/* this step's optimiser */
+	int			 step;
+	float			 gscale;	/* clipping, from the norm */
 	unsigned		 tasks;
 };
 
@@ -316,6 +320,8 @@ tloss_batch(struct tloss *l, struct nn_acts *a, struct nn_grads *g,
 }
 
 /* Forward, losses and backward of one worker's windows. */
+static void	worker_finish(struct worker *);
+
 static void
 worker_step(struct worker *w)
 {
@@ -341,6 +347,51 @@ worker_step(struct worker *w)
 	nn_backward(m, w->g, w->a, w->tb.tok, w->l.dlnf);
 }
 
+/* This worker's share [lo, hi) of the parameters, 64-float aligned. */
+static void
+param_range(const struct trainer *tr, int id, size_t *lo, size_t *hi)
+{
+	size_t n = tr->m->n_params, per = (n / tr->nw + 63) & ~(size_t)63;
+
+	*lo = per * id < n ? per * id : n;
+	*hi = id == tr->nw - 1 || *lo + per > n ? n : *lo + per;
+}
+
+/*
+ * After every worker's backward: on this worker's range of parameters,
+ * add the other workers' gradients into worker 0's (in worker order),
+ * the range's sum of squares; then, once worker 0 has the clipping
+ * scale, AdamW on the range. Barriers between the phases.
+ */
+static void
+worker_finish(struct worker *w)
+{
+	struct trainer *tr = w->tr;
+	float *g0 = tr->w[0].g->mem;
+	size_t lo, hi;
+	int i;
+
+	pthread_barrier_wait(&tr->end);
+	param_range(tr, w->id, &lo, &hi);
+	for (i = 1; i < tr->nw; i++)
+		nn_residual_forward(g0 + lo, g0 + lo, tr->w[i].g->mem + lo,
+		    (int)(hi - lo));
+	w->norm2 = nn_sumsq(g0 + lo, hi - lo);
+	pthread_barrier_wait(&tr->end);
+	if (w->id == 0) {
+		double norm2 = 0;
+
+		for (i = 0; i < tr->nw; i++)
+			norm2 += tr->w[i].norm2;
+		tr->gscale = tr->o->clip > 0 && sqrt(norm2) > tr->o->clip ?
+		    (float)(tr->o->clip / sqrt(norm2)) : 1.0f;
+	}
+	pthread_barrier_wait(&tr->end);
+	nn_adamw_range(tr->m, tr->w[0].g, tr->mo, tr->ve, &tr->ad, tr->step,
+	    tr->gscale, lo, hi);
+	pthread_barrier_wait(&tr->end);
+}
+
 /* A worker thread: one slice per step until told to quit. */
 static void *
 worker_main(void *arg)
@@ -353,7 +404,7 @@ worker_main(void *arg)
 		if (w->tr->quit)
 			break;
 		worker_step(w);
-		pthread_barrier_wait(&w->tr->end);
+		worker_finish(w);
 	}
 	return NULL;
 }
@@ -429,13 +480,13 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 		w->n = hi - lo;
 		w->window0 = lo;
 	}
+	tr->ad = ad;
+	tr->step = step;
 	if (tr->nw > 1)
 		pthread_barrier_wait(&tr->start);
 	worker_step(&tr->w[0]);
 	if (tr->nw > 1)
-		pthread_barrier_wait(&tr->end);
-	for (i = 1; i < tr->nw; i++)
-		nn_grads_add(tr->w[0].g, tr->w[i].g);
+		worker_finish(&tr->w[0]);
 	for (i = 0; i < tr->nw; i++) {
 		sum->type += tr->w[i].l.type;
 		sum->item += tr->w[i].l.item;
@@ -444,6 +495,8 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 		sum->n_item += tr->w[i].l.c_item;
 		sum->n_churn += tr->w[i].l.c_churn;
 	}
+	if (tr->nw > 1)
+		return;		/* worker_finish did the rest */
 	norm = sqrt(nn_grads_norm2(tr->w[0].g));
 	if (tr->o->clip > 0 && norm > tr->o->clip)
 		gscale = (float)(tr->o->clip / norm);
