@@ -48,7 +48,7 @@ customers_run(int argc, char **argv, struct optval *ov)
 		return 2;
 	}
 	asc = opt_isset(ov, "asc") || key == SORT_ID;
-	if ((s = store_open(argv[0], STORE_READONLY, &e)) == NULL) {
+	if ((s = cmd_store_open(argv[0], STORE_READONLY, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;
 	}

@@ -275,7 +275,7 @@ explain_cmd(int argc, char **argv, struct optval *ov)
 	}
 	o.drop = ids;
 	memset(&mr, 0, sizeof(mr));
-	if ((s = store_open(argv[0], STORE_READONLY, &e)) == NULL ||
+	if ((s = cmd_store_open(argv[0], STORE_READONLY, &e)) == NULL ||
 	    (m = explain_load_model(s, mname, &mr, &e)) == NULL ||
 	    (x = explain_new(s, m, &e)) == NULL)
 		goto out;

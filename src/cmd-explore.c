@@ -315,7 +315,7 @@ demo_build(const char *path, struct err *e)
 	info.source = src;
 	info.hash = hash_bytes(src, strlen(src), 0x73616d706c65ULL +
 	    SAMPLE_VERSION);
-	if ((s = store_open(tmp, STORE_CREATE, e)) == NULL ||
+	if ((s = cmd_store_open(tmp, STORE_CREATE, e)) == NULL ||
 	    (ui.g = store_ingest_begin(s, &info, e)) == NULL)
 		goto out;
 	if (sample_generate(&so, &k, e) < 0) {
@@ -422,7 +422,7 @@ demo_ready(const char *path, int *stale)
 	if (access(path, F_OK) < 0)
 		return 0;
 	err_clear(&e);
-	if ((s = store_open(path, STORE_READONLY, &e)) == NULL) {
+	if ((s = cmd_store_open(path, STORE_READONLY, &e)) == NULL) {
 		*stale = 1;		/* an older schema, or broken */
 		return -1;
 	}
@@ -480,7 +480,7 @@ explore_open(const char *path, struct optval *ov, double t0)
 	if (a.readonly)
 		flags |= STORE_READONLY;
 	a.path = path;
-	if ((a.s = store_open(path, flags, &e)) == NULL)
+	if ((a.s = cmd_store_open(path, flags, &e)) == NULL)
 		goto out;
 	if (store_info_get(a.s, &info, &e) < 0)
 		goto out;

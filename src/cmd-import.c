@@ -146,7 +146,7 @@ import_run(int argc, char **argv, struct optval *ov)
 		cmd_error("%s: %s", rej, strerror(errno));
 		return 1;
 	}
-	if ((s = store_open(argv[0], STORE_CREATE, &e)) == NULL) {
+	if ((s = cmd_store_open(argv[0], STORE_CREATE, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		if (ui.rejects)
 			fclose(ui.rejects);

@@ -126,7 +126,7 @@ info_run(int argc, char **argv, struct optval *ov)
 
 	(void)argc;
 	err_clear(&e);
-	if ((s = store_open(argv[0], STORE_READONLY, &e)) == NULL) {
+	if ((s = cmd_store_open(argv[0], STORE_READONLY, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;
 	}
@@ -157,4 +157,41 @@ info_run(int argc, char **argv, struct optval *ov)
 const struct cmd cmd_info = {
 	"info", "DB", "what the store holds: counts, time span, event "
 	    "types, imports", info_opts, info_run, 1, 1
+};
+
+static const struct opt migrate_opts[] = {
+	{ NULL, 0, NULL, NULL }
+};
+
+/* journeyscope migrate DB: bring an older store to this schema. */
+static int
+migrate_run(int argc, char **argv, struct optval *ov)
+{
+	struct store *s;
+	struct err e;
+	int v;
+
+	(void)argc;
+	(void)ov;
+	err_clear(&e);
+	/* never create: a typo must not make an empty store */
+	if ((s = store_open(argv[0], 0, &e)) == NULL) {
+		cmd_error("%s", e.msg);
+		return 1;
+	}
+	v = store_migrated_from(s);
+	if (v > 0 && v < STORE_VERSION)
+		printf("%s: migrated from schema version %d to %d\n", argv[0], v,
+		    STORE_VERSION);
+	else
+		printf("%s: schema version %d already, nothing to do\n",
+		    argv[0], STORE_VERSION);
+	store_close(s);
+	return 0;
+}
+
+const struct cmd cmd_migrate = {
+	"migrate", "DB", "bring a store made by an older journeyscope to this "
+	    "version's schema (in one transaction)", migrate_opts, migrate_run,
+	1, 1
 };

@@ -405,7 +405,7 @@ model_run(int argc, char **argv, struct optval *ov)
 		    model_actions[a].args);
 		return 2;
 	}
-	s = store_open(argv[1], a == 0 || a == 1 ? 0 : STORE_READONLY, &e);
+	s = cmd_store_open(argv[1], a == 0 || a == 1 ? 0 : STORE_READONLY, &e);
 	if (s == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;

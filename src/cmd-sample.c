@@ -361,7 +361,7 @@ sample_store(const char *path, const struct sample_opts *o, const char *src,
 	info.source = src;
 	info.hash = hash_bytes(src, strlen(src), 0x73616d706c65ULL +
 	    SAMPLE_VERSION);
-	if ((s = store_open(path, STORE_CREATE, e)) == NULL)
+	if ((s = cmd_store_open(path, STORE_CREATE, e)) == NULL)
 		return -1;
 	if (!force) {
 		if ((id = store_import_find(s, info.hash, &prev, e)) < 0) {

@@ -177,7 +177,7 @@ score_run(int argc, char **argv, struct optval *ov)
 		cmd_error("score: --at %s: %s", ats, e.msg);
 		return 2;
 	}
-	if ((s = store_open(argv[0], 0, &e)) == NULL ||
+	if ((s = cmd_store_open(argv[0], 0, &e)) == NULL ||
 	    store_info_get(s, &info, &e) < 0 ||
 	    (m = explain_load_model(s, mname, &mr, &e)) == NULL ||
 	    (xb = explain_batch_new(s, m, at, (int)batch, &e)) == NULL ||

@@ -254,7 +254,7 @@ segment_run(int argc, char **argv, struct optval *ov)
 		    seg_actions[a].args);
 		return 2;
 	}
-	if ((s = store_open(argv[0], 0, &e)) == NULL) {
+	if ((s = cmd_store_open(argv[0], 0, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;
 	}
@@ -462,7 +462,7 @@ bgnbd_run(int argc, char **argv, struct optval *ov)
 		cmd_error("bgnbd: %s", e.msg);
 		return 2;
 	}
-	if ((s = store_open(argv[0], 0, &e)) == NULL) {
+	if ((s = cmd_store_open(argv[0], 0, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;
 	}

@@ -252,7 +252,7 @@ train_cmd(int argc, char **argv, struct optval *ov)
 		return 2;
 	memset(&ui, 0, sizeof(ui));
 	ui.bar = !opt_isset(ov, "quiet") && isatty(2);
-	if ((s = store_open(argv[0], 0, &e)) == NULL) {
+	if ((s = cmd_store_open(argv[0], 0, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;
 	}
@@ -346,7 +346,7 @@ eval_cmd(int argc, char **argv, struct optval *ov)
 	}
 	memset(&ui, 0, sizeof(ui));
 	ui.bar = !opt_isset(ov, "quiet") && isatty(2);
-	if ((s = store_open(argv[0], 0, &e)) == NULL ||
+	if ((s = cmd_store_open(argv[0], 0, &e)) == NULL ||
 	    (m = explain_load_model(s, opt_str(ov, "model", NULL), &mr,
 	    &e)) == NULL)
 		goto out;

@@ -236,7 +236,7 @@ triggers_run(int argc, char **argv, struct optval *ov)
 		cmd_error("triggers: %s", e.msg);
 		return 2;
 	}
-	if ((s = store_open(argv[0], STORE_READONLY, &e)) == NULL ||
+	if ((s = cmd_store_open(argv[0], STORE_READONLY, &e)) == NULL ||
 	    (m = explain_load_model(s, opt_str(ov, "model", NULL), &mr,
 	    &e)) == NULL)
 		goto out;

@@ -10,12 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "err.h"
+#include "store.h"
 #include "tparse.h"
 
 const struct cmd *const cmd_table[] = {
 	&cmd_import, &cmd_info, &cmd_customers, &cmd_sample, &cmd_model,
 	&cmd_explain, &cmd_score, &cmd_train, &cmd_eval, &cmd_segment, &cmd_bgnbd,
-	&cmd_triggers, &cmd_explore, NULL
+	&cmd_triggers, &cmd_explore, &cmd_migrate, NULL
 };
 
 /* "journeyscope: msg" on stderr. */
@@ -61,4 +63,31 @@ char *
 cmd_time(int64_t ts, char *buf, size_t len)
 {
 	return tparse_format(ts, buf, len);
+}
+
+/*
+ * store_open for the commands: a store migrated on the way says so on
+ * stderr (opening never migrates silently).
+ */
+struct store *
+cmd_store_open(const char *path, int flags, struct err *e)
+{
+	struct store *s = store_open(path, flags, e);
+	int v;
+
+	if (s == NULL) {
+		if (e->code == ERR_DB && strstr(e->msg, "needs migrating")) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			err_set(e, ERR_DB, "%.400s (journeyscope migrate %.60s "
+			    "does it; keep a copy first)", msg, path);
+		}
+		return NULL;
+	}
+	v = store_migrated_from(s);
+	if (v > 0 && v < STORE_VERSION)
+		fprintf(stderr, "journeyscope: %s: migrated the store from "
+		    "schema version %d to %d\n", path, v, STORE_VERSION);
+	return s;
 }

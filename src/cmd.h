@@ -26,11 +26,15 @@ extern const struct cmd *const cmd_table[];
 void	cmd_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Print a command's usage (to stderr when err, else stdout). */
 void	cmd_usage(const struct cmd *, int to_stderr);
+struct err;
+struct store;
+/* store_open that says so on stderr when it migrated the store. */
+struct store *cmd_store_open(const char *path, int flags, struct err *);
 /* Format UTC seconds as 2024-03-02T14:11:00Z into buf (>= 21 bytes). */
 char	*cmd_time(int64_t ts, char *buf, size_t len);
 
 extern const struct cmd cmd_import, cmd_info, cmd_customers, cmd_sample,
     cmd_model, cmd_explain, cmd_score, cmd_train, cmd_eval, cmd_segment,
-    cmd_bgnbd, cmd_triggers, cmd_explore;
+    cmd_bgnbd, cmd_triggers, cmd_explore, cmd_migrate;
 
 #endif

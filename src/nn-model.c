@@ -166,6 +166,13 @@ nn_model_new(const struct nn_config *cfg, struct vocab *vocab, struct err *e)
 	nn_param_sizes(cfg, sizes);
 	for (i = 0; i < NN_NPARAMS; i++)
 		n += sizes[i];
+	if (n > NN_MAX_PARAMS) {
+		err_set(e, ERR_LIMIT, "a model of %zu parameters (%.1f GiB) is "
+		    "more than the limit of %d million", n, (double)n *
+		    sizeof(float) / (1 << 30), (int)(NN_MAX_PARAMS / 1000000));
+		vocab_free(vocab);
+		return NULL;
+	}
 	if ((mem = calloc(n, sizeof(float))) == NULL) {
 		err_set(e, ERR_NOMEM, "model parameters: %zu bytes",
 		    n * sizeof(float));
@@ -382,6 +389,14 @@ nn_acts_new(const struct nn_config *cfg, int B, int T, int flags,
 	}
 	F(tmp, tmp);
 #undef F
+	if (n > NN_MAX_ACTS / sizeof(float)) {
+		err_set(e, ERR_LIMIT, "activations for %d windows of %d events "
+		    "would take %.1f GiB, more than the %d GiB limit (a smaller "
+		    "max_len or batch)", B, T, (double)n * sizeof(float) /
+		    (1 << 30), (int)(NN_MAX_ACTS >> 30));
+		free(a);
+		return NULL;
+	}
 	if ((a->mem = calloc(n, sizeof(float))) == NULL) {
 		err_set(e, ERR_NOMEM, "activations for %d windows of %d "
 		    "events: %zu bytes", B, T, n * sizeof(float));

@@ -37,6 +37,8 @@ struct nn_config {
 #define NN_MAX_L	64
 #define NN_MAX_LEN	65536
 #define NN_MAX_VOCAB	(1 << 24)
+#define NN_MAX_PARAMS	((size_t)1 << 30)	/* floats: 4 GiB */
+#define NN_MAX_ACTS	((size_t)8 << 30)	/* bytes of activations */
 
 /*
  * The parameters, one block of floats; fields point into it, in MODEL.md

@@ -155,7 +155,9 @@ store_history_read(struct store_hreader *r, int64_t cid, int64_t at,
 	h->str_len = 0;
 	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_int64(st, 2, at);
-	sqlite3_bind_int64(st, 3, limit > 0 ? (int64_t)limit : -1);
+	/* all of them: at most STORE_HIST_MAX, one more to tell */
+	sqlite3_bind_int64(st, 3, limit > 0 ? (int64_t)limit :
+	    (int64_t)STORE_HIST_MAX + 1);
 	/* strings are offsets + 1 until the area stops growing */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_hevent *ev;
@@ -179,6 +181,12 @@ store_history_read(struct store_hreader *r, int64_t cid, int64_t at,
 	if (rc != SQLITE_DONE) {
 		h->n = 0;
 		return store_dberr(r->s, e, "reading a customer's events");
+	}
+	if (limit == 0 && h->n > STORE_HIST_MAX) {
+		h->n = 0;
+		return err_set(e, ERR_LIMIT, "%s: customer #%lld has more than "
+		    "%d events: more than one history can hold", r->s->path,
+		    (long long)cid, STORE_HIST_MAX);
 	}
 	/* newest first from SQL: reverse, then turn offsets into pointers */
 	for (i = 0; i < h->n / 2; i++) {

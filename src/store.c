@@ -351,6 +351,14 @@ store_open(const char *path, int flags, struct err *e)
 		store_close(s);
 		return NULL;
 	}
+	/* before anything writes (WAL changes the header): another
+	 * program's database is left exactly as it was */
+	if (v == 0 && store_is_empty_db(s) == 0) {
+		err_set(e, ERR_DB, "%s: an SQLite database but not a "
+		    "journeyscope store", path);
+		store_close(s);
+		return NULL;
+	}
 	if (store_exec(s, "PRAGMA foreign_keys = ON", e) < 0) {
 		store_close(s);
 		return NULL;
@@ -367,12 +375,6 @@ store_open(const char *path, int flags, struct err *e)
 			err_set(e, ERR_DB, "%s: schema version %d needs "
 			    "migrating to %d; open it writable", path, v,
 			    N_MIGRATIONS);
-			store_close(s);
-			return NULL;
-		}
-		if (v == 0 && store_is_empty_db(s) == 0) {
-			err_set(e, ERR_DB, "%s: an SQLite database but not a "
-			    "journeyscope store", path);
 			store_close(s);
 			return NULL;
 		}

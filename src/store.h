@@ -215,6 +215,8 @@ void		 store_history_release(struct store_history *);
 
 /* Reads histories with one prepared statement (opaque: store-model.c). */
 struct store_hreader;
+/* The most events one history holds (a whole history is read at once). */
+#define STORE_HIST_MAX	2000000
 #define STORE_HIST_TEXT	1	/* also read each event's text */
 #define STORE_HIST_ATTRS 2	/* and its attributes */
 struct store_hreader *store_hreader_new(struct store *, int flags,

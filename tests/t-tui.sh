@@ -15,7 +15,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 51
+plan 55
 
 exp=$top_srcdir/tests/expected
 db=$tmp/t.db
@@ -432,25 +432,32 @@ dump card" --readonly
 screen card | tail -n 1 | grep -q "read-only store: scores cannot be stored"
 ok $? "--readonly: scoring says why it cannot"
 
-# ---- the terminal back on a signal ----
+# ---- the terminal back on a signal: quit signals and a crash ----
 if command -v script >/dev/null 2>&1 && [ -z "${NO_PTY:-}" ]; then
-	# exec keeps the pid, so the one in the file is the explorer's
-	TERM=xterm script -qfec "sh -c 'echo \$\$ >\"$tmp/pid\"; exec \"$JS\" \
-explore \"$db\"'" "$tmp/typescript" >/dev/null 2>&1 </dev/null &
-	spid=$!
-	i=0
-	while [ $i -lt 100 ] && ! { [ -s "$tmp/pid" ] &&
-	    grep -q "rows 1-" "$tmp/typescript" 2>/dev/null; }; do
-		sleep 0.1
-		i=$((i + 1))
+	for sig in TERM:143 INT:130 HUP:129 SEGV:139 ABRT:134; do
+		name=${sig%:*}
+		want=${sig#*:}
+		rm -f "$tmp/pid" "$tmp/typescript"
+		# exec keeps the pid, so the one in the file is the explorer's
+		TERM=xterm script -qfec "sh -c 'echo \$\$ >\"$tmp/pid\"; exec \
+\"$JS\" explore \"$db\"'" "$tmp/typescript" >/dev/null 2>&1 </dev/null &
+		spid=$!
+		i=0
+		while [ $i -lt 100 ] && ! { [ -s "$tmp/pid" ] &&
+		    grep -q "rows 1-" "$tmp/typescript" 2>/dev/null; }; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ -s "$tmp/pid" ] && kill -"$name" "$(cat "$tmp/pid")"
+		wait $spid
+		st=$?
+		# xterm's exit_ca_mode gives the screen back
+		[ $st -eq "$want" ] && tail -c 300 "$tmp/typescript" |
+		    grep -q "$(printf '\033')\\[?1049l"
+		ok $? "SIG$name: exit $want (got $st), the screen given back (rmcup written)"
 	done
-	[ -s "$tmp/pid" ] && kill -TERM "$(cat "$tmp/pid")"
-	wait $spid
-	st=$?
-	# xterm's exit_ca_mode gives the screen back
-	[ $st -eq 143 ] && tail -c 300 "$tmp/typescript" |
-	    grep -q "$(printf '\033')\\[?1049l"
-	ok $? "SIGTERM: exit 143, the screen given back (rmcup written)"
 else
-	skip "no script(1)"
+	for sig in TERM INT HUP SEGV ABRT; do
+		skip "no script(1)"
+	done
 fi
