@@ -78,6 +78,7 @@ train_on_signal(int sig)
 struct ui {
 	int	 bar;
 	int	 last_epoch;
+	int	 quiet;
 };
 
 /* The progress bar; a line per epoch; the stop flag. */
@@ -87,8 +88,16 @@ train_progress(void *ctx, const struct train_progress *p)
 	struct ui *ui = ctx;
 	char eta[32];
 
-	if (!ui->bar)
+	if (!ui->bar) {
+		/* not a terminal: a plain line per epoch, for logs */
+		if (!ui->quiet && strcmp(p->phase, "validated") == 0)
+			fprintf(stderr, "epoch %d/%d loss type %.3f item %.3f "
+			    "churn %.3f validation %.4f (best %.4f, epoch %d) "
+			    "%.0f tok/s\n", p->epoch, p->epochs, p->loss_type,
+			    p->loss_item, p->loss_churn, p->val, p->best_val,
+			    p->best_epoch, p->tokens_per_s);
 		return train_stop;
+	}
 	if (strcmp(p->phase, "reading") == 0 ||
 	    strcmp(p->phase, "evaluating") == 0)
 		fprintf(stderr, "\r%s customers %" PRId64 "/%" PRId64 "\033[K",
@@ -252,6 +261,7 @@ train_cmd(int argc, char **argv, struct optval *ov)
 		return 2;
 	memset(&ui, 0, sizeof(ui));
 	ui.bar = !opt_isset(ov, "quiet") && isatty(2);
+	ui.quiet = opt_isset(ov, "quiet");
 	if ((s = cmd_store_open(argv[0], 0, &e)) == NULL) {
 		cmd_error("%s", e.msg);
 		return 1;

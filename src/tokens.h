@@ -16,7 +16,7 @@ struct store_hevent;
 #define TOK_UNK		1	/* unknown type or item */
 #define TOK_NGAP	32	/* gap tokens 0..31 */
 #define TOK_NAMOUNT	16	/* amount tokens 0..15 */
-#define TOK_ITEM_MIN	2	/* items seen fewer times map to TOK_UNK */
+#define TOK_ITEM_MIN	1	/* items seen fewer times map to TOK_UNK */
 #define TOK_ITEM_MAX	50000	/* items in a vocabulary at most (+2) */
 
 /* The five tokens of one event. */

@@ -126,7 +126,7 @@ tset_add_seq(struct tset *s, const struct vocab *v,
 
 /* A next-event window: h[0..end) in, h[end] the target. */
 int
-tset_add_next(struct tset *s, const struct vocab *v,
+tset_add_next(struct tset *s, const struct vocab *v, const struct universe *u,
     const struct store_history *h, size_t end, int max_len,
     const int32_t *touched, size_t nt, int64_t cust)
 {
@@ -142,6 +142,7 @@ tset_add_next(struct tset *s, const struct vocab *v,
 	window_tokens(s, x, v, h, end, n);
 	x->next_type = vocab_type_index(v, h->ev[end].type);
 	x->next_item = vocab_item_index(v, h->ev[end].item);
+	x->next_raw = universe_raw(u, v, h->ev[end].item);
 	if (s->ilen + nt > s->icap) {
 		while (s->ilen + nt > s->icap)
 			s->icap = s->icap ? s->icap * 2 : 4096;
@@ -208,10 +209,10 @@ cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Distinct known items of h[0..end), sorted. */
+/* Distinct items of h[0..end) in the universe, sorted. */
 size_t
-hist_items(const struct vocab *v, const struct store_history *h, size_t end,
-    int32_t **out, size_t *cap)
+hist_items(const struct universe *u, const struct vocab *v,
+    const struct store_history *h, size_t end, int32_t **out, size_t *cap)
 {
 	size_t i, n = 0, k;
 
@@ -220,16 +221,81 @@ hist_items(const struct vocab *v, const struct store_history *h, size_t end,
 		*out = xreallocarray(*out, *cap, sizeof(int32_t));
 	}
 	for (i = 0; i < end; i++) {
-		int32_t it = vocab_item_index(v, h->ev[i].item);
+		int32_t r = universe_raw(u, v, h->ev[i].item);
 
-		if (it > TOK_UNK)
-			(*out)[n++] = it;
+		if (r >= 0)
+			(*out)[n++] = r;
 	}
 	qsort(*out, n, sizeof(int32_t), cmp_i32);
 	for (i = k = 0; i < n; i++)
 		if (k == 0 || (*out)[k - 1] != (*out)[i])
 			(*out)[k++] = (*out)[i];
 	return k;
+}
+
+/* The vocabulary's known items as the universe. */
+void
+universe_vocab(struct universe *u, const struct vocab *v)
+{
+	int32_t r;
+
+	memset(u, 0, sizeof(*u));
+	u->n = vocab_n_items(v) - (TOK_UNK + 1);
+	if (u->n < 0)
+		u->n = 0;
+	u->vocab = xcalloc((size_t)u->n + 1, sizeof(int32_t));
+	for (r = 0; r < u->n; r++)
+		u->vocab[r] = r + TOK_UNK + 1;
+}
+
+/* Every item of the store with an event, as the universe. */
+int
+universe_store(struct universe *u, struct store *s, const struct vocab *v,
+    struct err *e)
+{
+	char **ids = NULL;
+	size_t n = 0, i;
+	int isnew;
+
+	memset(u, 0, sizeof(*u));
+	if (store_item_ids(s, 1, (size_t)INT32_MAX, &ids, &n, e) < 0)
+		return -1;
+	u->raw = smap_new();
+	u->vocab = xcalloc(n + 1, sizeof(int32_t));
+	for (i = 0; i < n; i++) {
+		smap_put(u->raw, ids[i], strlen(ids[i]), (int64_t)i, &isnew);
+		u->vocab[i] = vocab_item_index(v, ids[i]);
+		free(ids[i]);
+	}
+	free(ids);
+	u->n = (int32_t)n;
+	return 0;
+}
+
+void
+universe_release(struct universe *u)
+{
+	smap_free(u->raw);
+	free(u->vocab);
+	memset(u, 0, sizeof(*u));
+}
+
+/* The raw index of an item, -1 if none or outside. */
+int32_t
+universe_raw(const struct universe *u, const struct vocab *v,
+    const char *item)
+{
+	int64_t *slot;
+	int it;
+
+	if (item == NULL || item[0] == '\0')
+		return -1;
+	if (u->raw == NULL) {
+		it = vocab_item_index(v, item);
+		return it > TOK_UNK ? it - (TOK_UNK + 1) : -1;
+	}
+	slot = smap_get(u->raw, item, strlen(item));
+	return slot != NULL ? (int32_t)*slot : -1;
 }
 
 /* Visit customers with their histories (train-int.h). */

@@ -151,80 +151,69 @@ touched_has(const int32_t *t, size_t n, int32_t y)
 }
 
 /*
- * The 100 negatives of window k: uniform over the known items the
+ * The 100 negatives of window k: uniform over the universe's items the
  * customer never touched (SASRec draws with replacement), from a
  * generator seeded by (seed, k), so every scorer ranks the same sets.
- * Returns 0 when the customer touched (nearly) every item.
+ * neg gets raw indices. Returns 0 when the customer touched (nearly)
+ * every item.
  */
 static int
-draw_negatives(const struct tset *set, const struct tsample *x, int NI,
-    uint64_t seed, size_t k, int *neg)
+draw_negatives(const struct tset *set, const struct tsample *x,
+    const struct universe *u, uint64_t seed, size_t k, int *neg)
 {
 	const int32_t *t = set->items + x->touched;
 	struct nn_rng r;
 	int i, tries;
 
-	if ((size_t)(NI - TOK_UNK - 1) <= x->n_touched + 10)
+	if ((size_t)u->n <= x->n_touched + 10)
 		return 0;
 	nn_rng_seed(&r, seed ^ ((uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL));
 	for (i = 0; i < N_NEG; i++) {
 		tries = 0;
 		do
-			neg[i] = TOK_UNK + 1 + (int)(nn_rng_u64(&r) %
-			    (uint64_t)(NI - TOK_UNK - 1));
+			neg[i] = (int)(nn_rng_u64(&r) % (uint64_t)u->n);
 		while (touched_has(t, x->n_touched, neg[i]) && ++tries < 1000);
 	}
 	return 1;
 }
 
-/* Rank of s[y] among s[neg[0..n)]: strictly better ones, ties half. */
+/* Rank of cs[0] among cs[1..n]: strictly better ones, ties half. */
 static int
-rank_among(const float *s, int y, const int *neg, int n)
+rank_of(const float *cs, int n)
 {
 	int i, gt = 0, eq = 0;
 
-	for (i = 0; i < n; i++) {
-		gt += s[neg[i]] > s[y];
-		eq += s[neg[i]] == s[y];
+	for (i = 1; i <= n; i++) {
+		gt += cs[i] > cs[0];
+		eq += cs[i] == cs[0];
 	}
 	return gt + eq / 2;
 }
 
-/* The same from the final state z: only the candidates' scores. */
-static int
-rank_dots(const struct nn_model *m, const float *z, int y, const int *neg,
-    int n)
+/* The model's score of a vocabulary index from the final state z. */
+static float
+item_dot(const struct nn_model *m, const float *z, int it)
 {
 	const int C = m->cfg.C;
-	float sc[N_NEG + 1];
-	int i, c, gt = 0, eq = 0;
+	const float *ev = m->p.emb_item + (size_t)it * C;
+	float d = 0;
+	int c;
 
-	for (i = 0; i <= n; i++) {
-		const float *ev = m->p.emb_item + (size_t)(i == 0 ? y :
-		    neg[i - 1]) * C;
-		float d = 0;
-
-		for (c = 0; c < C; c++)
-			d += z[c] * ev[c];
-		sc[i] = d;
-	}
-	for (i = 1; i <= n; i++) {
-		gt += sc[i] > sc[0];
-		eq += sc[i] == sc[0];
-	}
-	return gt + eq / 2;
+	for (c = 0; c < C; c++)
+		d += z[c] * ev[c];
+	return d;
 }
 
-/* Rank of s[y] among every known item but y. */
+/* Rank of the target (raw y) among every other item of the universe. */
 static int
-rank_full(const float *s, int y, int NI)
+rank_full_raw(const float *score_of_raw, int y, const struct universe *u)
 {
-	int i, gt = 0, eq = 0;
+	int r, gt = 0, eq = 0;
 
-	for (i = TOK_UNK + 1; i < NI; i++)
-		if (i != y) {
-			gt += s[i] > s[y];
-			eq += s[i] == s[y];
+	for (r = 0; r < u->n; r++)
+		if (r != y) {
+			gt += score_of_raw[r] > score_of_raw[y];
+			eq += score_of_raw[r] == score_of_raw[y];
 		}
 	return gt + eq / 2;
 }
@@ -242,11 +231,14 @@ rank_add(int rank, double *hr, double *ndcg)
 /* Model metrics of TS_NEXT windows (train-int.h). */
 void
 train_rank_metrics(const struct nn_model *m, struct nn_acts *a,
-    struct tbatch *tb, const struct tset *set, const uint32_t *idx, size_t n,
-    uint64_t seed, int full, struct rank_metrics *out)
+    struct tbatch *tb, const struct tset *set, const struct universe *u,
+    const uint32_t *idx, size_t n, uint64_t seed, int full,
+    struct rank_metrics *out)
 {
 	const int NT = m->cfg.n_types, NI = m->cfg.n_items;
-	int neg[N_NEG], b, j, t, best;
+	float cs[N_NEG + 1], *sr = full ? xcalloc((size_t)u->n + 1,
+	    sizeof(float)) : NULL;
+	int neg[N_NEG], b, j, t, best, i;
 	size_t k;
 
 	memset(out, 0, sizeof(*out));
@@ -261,6 +253,7 @@ train_rank_metrics(const struct nn_model *m, struct nn_acts *a,
 		for (j = 0; j < b; j++) {
 			const struct tsample *x = tb->src[j];
 			const float *tp = a->type_prob + (size_t)j * NT,
+			    *z = a->z + (size_t)j * m->cfg.C,
 			    *s = full ? a->item_score + (size_t)j * NI : NULL;
 
 			if (x->next_type > TOK_UNK) {
@@ -271,24 +264,33 @@ train_rank_metrics(const struct nn_model *m, struct nn_acts *a,
 				out->type_acc += best == x->next_type;
 				out->n_type++;
 			}
-			/* an item too rare for the vocabulary: a miss */
-			if (x->next_item == TOK_UNK) {
-				out->n_item++;
+			if (x->next_item == TOK_PAD)
+				continue;
+			if (x->next_item == TOK_UNK)
 				out->n_unknown++;
+			/* outside the universe (validation: too rare): a miss */
+			if (x->next_raw < 0) {
+				out->n_item++;
 				continue;
 			}
-			if (x->next_item == TOK_PAD ||
-			    !draw_negatives(set, x, NI, seed, idx[k + j], neg))
+			if (!draw_negatives(set, x, u, seed, idx[k + j], neg))
 				continue;
-			rank_add(s != NULL ? rank_among(s, x->next_item, neg,
-			    N_NEG) : rank_dots(m, a->z + (size_t)j * m->cfg.C,
-			    x->next_item, neg, N_NEG), &out->hr10, &out->ndcg10);
-			if (full)
-				rank_add(rank_full(s, x->next_item, NI),
+			cs[0] = s ? s[u->vocab[x->next_raw]] : item_dot(m, z,
+			    u->vocab[x->next_raw]);
+			for (i = 0; i < N_NEG; i++)
+				cs[i + 1] = s ? s[u->vocab[neg[i]]] :
+				    item_dot(m, z, u->vocab[neg[i]]);
+			rank_add(rank_of(cs, N_NEG), &out->hr10, &out->ndcg10);
+			if (full) {
+				for (i = 0; i < u->n; i++)
+					sr[i] = s[u->vocab[i]];
+				rank_add(rank_full_raw(sr, x->next_raw, u),
 				    &out->full_hr10, &out->full_ndcg10);
+			}
 			out->n_item++;
 		}
 	}
+	free(sr);
 	if (out->n_type) {
 		out->type_acc /= (double)out->n_type;
 	} else
@@ -397,7 +399,8 @@ struct edata {
 	double			*fx, *tx;	/* features at T1 (fit), at T */
 	int8_t			*fy, *ty;
 	size_t			 nf, nt, fcap, tcap;
-	int64_t			*pop;		/* (NI) training popularity */
+	struct universe		 u;		/* every item of the store */
+	int64_t			*pop;		/* (u.n) training popularity */
 	int64_t			*bigram;	/* (NT, NT) type -> next type */
 	int32_t			*items;
 	size_t			 icap;
@@ -446,15 +449,16 @@ edata_customer(void *ctx, int64_t cust, const struct store_history *h,
 
 	(void)e;
 	if ((d->tasks & (TRAIN_TYPE | TRAIN_ITEM)) && N >= 3) {
-		size_t nt = hist_items(v, h, N, &d->items, &d->icap);
+		size_t nt = hist_items(&d->u, v, h, N, &d->items, &d->icap);
 
-		tset_add_next(&d->test, v, h, N - 1, ml, d->items, nt, cust);
+		tset_add_next(&d->test, v, &d->u, h, N - 1, ml, d->items, nt,
+		    cust);
 		/* baselines learn from the training part h[0..N-2) */
 		for (k = 0; k + 2 < N; k++) {
-			int it = vocab_item_index(v, h->ev[k].item);
+			int32_t r = universe_raw(&d->u, v, h->ev[k].item);
 
-			if (it > TOK_UNK)
-				d->pop[it]++;
+			if (r >= 0)
+				d->pop[r]++;
 			if (k + 3 < N)
 				d->bigram[(size_t)vocab_type_index(v,
 				    h->ev[k].type) * NT + vocab_type_index(v,
@@ -616,10 +620,10 @@ static void
 eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
     unsigned tasks, struct buf *j)
 {
-	const int NT = d->m->cfg.n_types, NI = d->m->cfg.n_items;
+	const int NT = d->m->cfg.n_types;
 	uint32_t *idx = xcalloc(d->test.n + 1, sizeof(uint32_t));
-	float *pop = xcalloc((size_t)NI, sizeof(float));
-	int *succ = xcalloc((size_t)NT, sizeof(int)), neg[N_NEG], t, u;
+	float *pop = xcalloc((size_t)d->u.n + 1, sizeof(float)), cs[N_NEG + 1];
+	int *succ = xcalloc((size_t)NT, sizeof(int)), neg[N_NEG], t, u, q;
 	struct rank_metrics rm;
 	double phr = 0, pnd = 0, pfh = 0, pfn = 0, bacc = 0;
 	int64_t pn = 0, bn = 0, glob[2] = { 0, TOK_UNK + 1 };
@@ -628,8 +632,9 @@ eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
 	for (i = 0; i < d->test.n; i++)
 		if (d->test.s[i].kind == TS_NEXT)
 			idx[n++] = (uint32_t)i;
-	train_rank_metrics(d->m, a, tb, &d->test, idx, n, 0x74657374, 1, &rm);
-	for (t = 0; t < NI; t++)
+	train_rank_metrics(d->m, a, tb, &d->test, &d->u, idx, n, 0x74657374, 1,
+	    &rm);
+	for (t = 0; t < d->u.n; t++)
 		pop[t] = (float)d->pop[t];
 	/* the most frequent successor of each type, else overall */
 	for (t = 0; t < NT; t++) {
@@ -660,21 +665,28 @@ eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
 			bacc += succ[cur] == x->next_type;
 			bn++;
 		}
-		if (x->next_item == TOK_UNK) {
+		if (x->next_item == TOK_PAD)
+			continue;
+		if (x->next_raw < 0) {
 			pn++;		/* a miss, as for the model */
 			continue;
 		}
-		if (x->next_item == TOK_PAD || !draw_negatives(&d->test, x, NI,
-		    0x74657374, idx[i], neg))
+		if (!draw_negatives(&d->test, x, &d->u, 0x74657374, idx[i],
+		    neg))
 			continue;
-		rank_add(rank_among(pop, x->next_item, neg, N_NEG), &phr, &pnd);
-		rank_add(rank_full(pop, x->next_item, NI), &pfh, &pfn);
+		cs[0] = pop[x->next_raw];
+		for (q = 0; q < N_NEG; q++)
+			cs[q + 1] = pop[neg[q]];
+		rank_add(rank_of(cs, N_NEG), &phr, &pnd);
+		rank_add(rank_full_raw(pop, x->next_raw, &d->u), &pfh, &pfn);
 		pn++;
 	}
 	if (tasks & TRAIN_ITEM) {
 		buf_printf(j, "\"next_item\":{\"protocol\":\"SASRec: the last "
-		    "event's item ranked against %d items the customer never "
-		    "touched, sampled uniformly (fixed seed)\",\"customers\":%"
+		    "event's item ranked against %d items of the store the "
+		    "customer never touched, sampled uniformly (fixed seed); "
+		    "items too rare for the vocabulary score as its unknown "
+		    "item\",\"customers\":%"
 		    PRId64 ",\"unknown_targets\":%" PRId64 ",\"hr10\":", N_NEG,
 		    rm.n_item, rm.n_unknown);
 		jnum(j, rm.hr10);
@@ -697,7 +709,8 @@ eval_next(struct edata *d, struct nn_acts *a, struct tbatch *tb,
 		buf_printf(d->txt, "next item: %" PRId64 " customers, the last "
 		    "event's item against %d never-touched items (SASRec "
 		    "protocol; %" PRId64 " targets too rare for the vocabulary "
-		    "count as misses)\n", rm.n_item, N_NEG, rm.n_unknown);
+		    "are scored as the unknown item)\n", rm.n_item, N_NEG,
+		    rm.n_unknown);
 		buf_printf(d->txt, "  %-22s HR@10 %.4f  NDCG@10 %.4f  (full "
 		    "ranking HR@10 %.4f  NDCG@10 %.4f)\n", "model", rm.hr10,
 		    rm.ndcg10, rm.full_hr10, rm.full_ndcg10);
@@ -731,7 +744,7 @@ train_eval(struct store *s, const struct nn_model *m, int64_t cutoff,
     int horizon_days, unsigned tasks, int threads, train_progress_fn fn,
     void *ctx, char **json, char **text, struct err *e)
 {
-	const int NT = m->cfg.n_types, NI = m->cfg.n_items;
+	const int NT = m->cfg.n_types;
 	struct store_info info;
 	struct edata d = { 0 };
 	struct nn_acts *a = NULL;
@@ -765,7 +778,9 @@ train_eval(struct store *s, const struct nn_model *m, int64_t cutoff,
 	d.fn = fn;
 	d.ctx = ctx;
 	tset_init(&d.test);
-	d.pop = xcalloc((size_t)NI, sizeof(int64_t));
+	if (universe_store(&d.u, s, m->vocab, e) < 0)
+		goto out;
+	d.pop = xcalloc((size_t)d.u.n + 1, sizeof(int64_t));
 	d.bigram = xcalloc((size_t)NT * NT, sizeof(int64_t));
 	if (train_walk(s, 0, edata_customer, &d, &last, e) < 0)
 		goto out;
@@ -801,6 +816,7 @@ out:
 	free(d.fy);
 	free(d.ty);
 	free(d.pop);
+	universe_release(&d.u);
 	free(d.bigram);
 	free(d.items);
 	buf_release(&j);

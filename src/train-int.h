@@ -15,6 +15,8 @@ struct store_history;
 struct nn_model;
 struct nn_acts;
 struct nn_grads;
+struct smap;
+struct store;
 
 /* Kinds of window. */
 enum {
@@ -33,8 +35,28 @@ struct tsample {
 	int32_t		 next_item;	/* TS_NEXT: the target, 0 none */
 	uint32_t	 touched;	/* TS_NEXT: first of its items in pool */
 	uint32_t	 n_touched;	/* the customer's distinct items, sorted */
+	int32_t		 next_raw;	/* TS_NEXT: the target in the universe */
 	int64_t		 customer;	/* store id */
 };
+
+/*
+ * The items next-item candidates are drawn from, each with its
+ * vocabulary index: in evaluation every item of the store (a rare one
+ * scores as the unknown item, like any input), in validation the
+ * vocabulary's known items (raw index = vocabulary index - 2).
+ */
+struct universe {
+	struct smap	*raw;		/* external id -> raw index; NULL: vocab */
+	int32_t		*vocab;		/* (n) raw index -> vocabulary index */
+	int32_t		 n;
+};
+void	universe_vocab(struct universe *, const struct vocab *);
+int	universe_store(struct universe *, struct store *, const struct vocab *,
+	    struct err *);
+void	universe_release(struct universe *);
+/* The raw index of an item, -1 for none or one outside the universe. */
+int32_t	universe_raw(const struct universe *, const struct vocab *,
+	    const char *item);
 
 /*
  * Windows and their pools; owns them. tt and ti hold, per token, the
@@ -73,8 +95,9 @@ int	tset_add_seq(struct tset *, const struct vocab *,
 	    const struct store_history *h, size_t end, int max_len,
 	    int64_t customer);
 int	tset_add_next(struct tset *, const struct vocab *,
-	    const struct store_history *h, size_t end, int max_len,
-	    const int32_t *touched, size_t n_touched, int64_t customer);
+	    const struct universe *, const struct store_history *h, size_t end,
+	    int max_len, const int32_t *touched, size_t n_touched,
+	    int64_t customer);
 int	tset_add_churn(struct tset *, const struct vocab *,
 	    const struct store_history *h, int64_t cut, int max_len,
 	    int label, int64_t customer);
@@ -84,9 +107,10 @@ size_t	hist_upto(const struct store_history *h, int64_t ts);
 /* Churn label at cut-off cut: 1 when no event in (cut, cut + horizon]. */
 int	hist_churned(const struct store_history *h, int64_t cut,
 	    int64_t horizon);
-/* The distinct known items (index >= 2) of h[0..end), sorted, into *out. */
-size_t	hist_items(const struct vocab *, const struct store_history *h,
-	    size_t end, int32_t **out, size_t *cap);
+/* The distinct items of h[0..end) in the universe, sorted, into *out. */
+size_t	hist_items(const struct universe *, const struct vocab *,
+	    const struct store_history *h, size_t end, int32_t **out,
+	    size_t *cap);
 
 /*
  * Visit customers in id order after `after`, each with its whole history:
@@ -169,8 +193,9 @@ struct rank_metrics {
  * only when full).
  */
 void	train_rank_metrics(const struct nn_model *m, struct nn_acts *a,
-	    struct tbatch *tb, const struct tset *set, const uint32_t *idx,
-	    size_t n, uint64_t seed, int full, struct rank_metrics *out);
+	    struct tbatch *tb, const struct tset *set, const struct universe *,
+	    const uint32_t *idx, size_t n, uint64_t seed, int full,
+	    struct rank_metrics *out);
 /* ROC AUC of scores against 0/1 labels (ties count half); NAN if one class. */
 double	metric_auc(const float *score, const int8_t *label, size_t n);
 /* Average precision (PR AUC). */

@@ -56,7 +56,7 @@ train_opts_init(struct train_opts *o)
 	o->cache_mb = 1024;
 }
 
-/* The store's vocabularies: types by count, items seen twice or more. */
+/* The store's vocabularies: types by count, items with events (TOK_ITEM_MIN). */
 struct vocab *
 train_store_vocab(struct store *s, struct err *e)
 {
@@ -515,6 +515,7 @@ struct tdata {
 	size_t			 cap_bytes;	/* of train: a chunk */
 	int32_t			*items;
 	size_t			 icap;
+	struct universe		 u;		/* validation: the vocabulary */
 	int64_t			 customers, total;
 	train_progress_fn	 fn;
 	void			*ctx;
@@ -546,10 +547,10 @@ tdata_customer(void *ctx, int64_t cust, const struct store_history *h,
 			tset_add_seq(&d->train, d->v, h, N - 2, o->max_len,
 			    cust);
 			if (d->val != NULL) {
-				size_t nt = hist_items(d->v, h, N - 2,
+				size_t nt = hist_items(&d->u, d->v, h, N - 2,
 				    &d->items, &d->icap);
 
-				tset_add_next(d->val, d->v, h, N - 2,
+				tset_add_next(d->val, d->v, &d->u, h, N - 2,
 				    o->max_len, d->items, nt, cust);
 			}
 		}
@@ -589,8 +590,9 @@ struct val {
 };
 
 static void
-validate(struct trainer *tr, const struct tset *val, struct nn_acts *a,
-    struct tbatch *tb, struct val *out)
+validate(struct trainer *tr, const struct tset *val,
+    const struct universe *u, struct nn_acts *a, struct tbatch *tb,
+    struct val *out)
 {
 	uint32_t *in = xcalloc(val->n + 1, sizeof(uint32_t)),
 	    *ic = xcalloc(val->n + 1, sizeof(uint32_t));
@@ -606,14 +608,15 @@ validate(struct trainer *tr, const struct tset *val, struct nn_acts *a,
 		else
 			ic[nc++] = (uint32_t)i;
 	if (nn > 0) {
-		train_rank_metrics(tr->m, a, tb, val, in, nn, 0x76616c,
+		train_rank_metrics(tr->m, a, tb, val, u, in, nn, 0x76616c,
 		    0, &rm);
 		out->ndcg10 = rm.ndcg10;
 		out->hr10 = rm.hr10;
 		out->type_acc = rm.type_acc;
-		if (tr->tasks & TRAIN_ITEM)
+		/* a part with nothing to measure adds nothing */
+		if ((tr->tasks & TRAIN_ITEM) && isfinite(rm.ndcg10))
 			out->score += rm.ndcg10;
-		if (tr->tasks & TRAIN_TYPE)
+		if ((tr->tasks & TRAIN_TYPE) && isfinite(rm.type_acc))
 			out->score += rm.type_acc;
 	}
 	if (nc > 0) {
@@ -808,6 +811,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 		goto out;
 	if (!o->tasks && vocab_n_items(d.v) <= TOK_UNK + 1)
 		d.tasks &= ~TRAIN_ITEM;
+	universe_vocab(&d.u, d.v);
 	tr.tasks = d.tasks;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.C = o->C;
@@ -946,7 +950,7 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 		epochs_run = epoch;
 		/* validation: the best epoch is kept */
 		if (!o->all && val.n > 0) {
-			validate(&tr, &val, va, &vtb, &vs);
+			validate(&tr, &val, &d.u, va, &vtb, &vs);
 			if (vs.score > best_val) {
 				best_val = vs.score;
 				best_epoch = epoch;
@@ -1033,6 +1037,7 @@ out:
 	nn_grads_free(tr.mo);
 	nn_grads_free(tr.ve);
 	nn_model_free(tr.m);
+	universe_release(&d.u);
 	vocab_free((struct vocab *)d.v);
 	tset_release(&d.train);
 	tset_release(&val);

@@ -73,7 +73,7 @@ struct train_result {
 
 /* Defaults (see the man page). */
 void		 train_opts_init(struct train_opts *);
-/* The store's vocabularies: types by count, items with 2+ events. */
+/* The store's vocabularies: types by count, items with an event. */
 struct vocab	*train_store_vocab(struct store *, struct err *);
 /*
  * Train a model on the store and keep the best one (by the validation
