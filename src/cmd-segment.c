@@ -515,3 +515,230 @@ const struct cmd cmd_bgnbd = {
 	    "histories; P(alive) beside the transformer's churn risk",
 	bgnbd_opts, bgnbd_run, 0, 1
 };
+
+/* ---- segments: the list, and one segment against the rest ---- */
+
+static const struct opt segments_opts[] = {
+	{ "json", 'j', NULL, "print JSON" },
+	{ "compare", 'c', "NAME", "one segment against every other customer: "
+	    "event types, RFM segments, churn" },
+	{ "model", 'm', "NAME", "whose churn scores (default: the newest)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+/* A share, safe for empty groups. */
+static double
+share(int64_t a, int64_t b)
+{
+	return b > 0 ? (double)a / (double)b : 0.0;
+}
+
+/* segments DB --compare NAME */
+static int
+segments_compare(struct store *s, const char *name, int64_t model_id,
+    int64_t horizon_days, int json, struct err *e)
+{
+	struct store_info info;
+	struct store_cmp c;
+	struct buf b;
+	int64_t id, ti = 0, to = 0, ri = 0, ro = 0, before;
+	size_t i;
+	int f;
+
+	if ((f = store_seg_find(s, name, &id, e)) < 0)
+		return -1;
+	if (f == 0)
+		return err_set(e, ERR_NOTFOUND, "no segment called '%s'", name);
+	if (store_info_get(s, &info, e) < 0)
+		return -1;
+	before = info.last_ts - horizon_days * 86400;
+	store_info_release(&info);
+	if (store_seg_compare(s, id, model_id, before, &c, e) < 0)
+		return -1;
+	for (i = 0; i < c.n_types; i++) {
+		ti += c.types[i].in;
+		to += c.types[i].out;
+	}
+	for (i = 0; i < c.n_rfm; i++) {
+		ri += c.rfm[i].in;
+		ro += c.rfm[i].out;
+	}
+	buf_init(&b);
+	if (json) {
+		buf_adds(&b, "{\"segment\":");
+		buf_add_json_str(&b, name, strlen(name));
+		buf_printf(&b, ",\"customers\":[%lld,%lld],\"churn_rate\":"
+		    "[%.6g,%.6g],\"mean_churn_risk\":[", (long long)c.in,
+		    (long long)c.out, share(c.in_churned, c.in),
+		    share(c.out_churned, c.out));
+		if (c.in_risk >= 0)
+			buf_printf(&b, "%.6g,%.6g", c.in_risk, c.out_risk);
+		else
+			buf_adds(&b, "null,null");
+		buf_printf(&b, "],\"spend_per_customer\":[%.6g,%.6g],"
+		    "\"event_types\":[", c.in ? c.in_spend / c.in : 0.0, c.out ?
+		    c.out_spend / c.out : 0.0);
+		for (i = 0; i < c.n_types; i++) {
+			buf_adds(&b, i ? ",{\"type\":" : "{\"type\":");
+			buf_add_json_str(&b, c.types[i].name,
+			    strlen(c.types[i].name));
+			buf_printf(&b, ",\"share\":[%.6g,%.6g]}",
+			    share(c.types[i].in, ti), share(c.types[i].out, to));
+		}
+		buf_adds(&b, "],\"rfm\":[");
+		for (i = 0; i < c.n_rfm; i++) {
+			buf_adds(&b, i ? ",{\"segment\":" : "{\"segment\":");
+			buf_add_json_str(&b, c.rfm[i].name,
+			    strlen(c.rfm[i].name));
+			buf_printf(&b, ",\"share\":[%.6g,%.6g]}",
+			    share(c.rfm[i].in, ri), share(c.rfm[i].out, ro));
+		}
+		buf_adds(&b, "]}");
+		printf("%s\n", b.data);
+	} else {
+		printf("%s against the rest: %lld customers against %lld\n\n",
+		    name, (long long)c.in, (long long)c.out);
+		printf("  %-28s %10s %10s\n", "", "segment", "the rest");
+		printf("  %-28s %9.1f%% %9.1f%%\n", "churned: no event in horizon",
+		    100 * share(c.in_churned, c.in), 100 *
+		    share(c.out_churned, c.out));
+		if (c.in_risk >= 0)
+			printf("  %-28s %10.3f %10.3f\n", "mean churn risk",
+			    c.in_risk, c.out_risk);
+		printf("  %-28s %10.2f %10.2f\n", "spend per customer", c.in ?
+		    c.in_spend / c.in : 0.0, c.out ? c.out_spend / c.out :
+		    0.0);
+		printf("\n  %-28s %10s %10s %8s\n", "event type mix", "segment",
+		    "the rest", "ratio");
+		for (i = 0; i < c.n_types; i++) {
+			double a = share(c.types[i].in, ti), o = share(
+			    c.types[i].out, to);
+
+			printf("  %-28.28s %9.1f%% %9.1f%% %8.2f\n",
+			    c.types[i].name, 100 * a, 100 * o, o > 0 ? a / o :
+			    0.0);
+		}
+		if (c.n_rfm > 0) {
+			printf("\n  %-28s %10s %10s\n", "RFM segments", "segment",
+			    "the rest");
+			for (i = 0; i < c.n_rfm; i++)
+				printf("  %-28.28s %9.1f%% %9.1f%%\n",
+				    c.rfm[i].name, 100 * share(c.rfm[i].in,
+				    ri), 100 * share(c.rfm[i].out, ro));
+		}
+	}
+	buf_release(&b);
+	store_cmp_release(&c);
+	return 0;
+}
+
+/* journeyscope segments DB */
+static int
+segments_run(int argc, char **argv, struct optval *ov)
+{
+	struct browse_segment *g = NULL;
+	struct store_browser *br = NULL;
+	struct browse_totals tot;
+	struct store_model mr;
+	struct nn_model *m = NULL;
+	struct store *s;
+	struct err e;
+	int64_t hz = 30;
+	size_t n = 0, i;
+	int rc = 1, json = opt_isset(ov, "json"), k;
+	struct buf b;
+
+	(void)argc;
+	err_clear(&e);
+	memset(&mr, 0, sizeof(mr));
+	buf_init(&b);
+	if ((s = cmd_store_open(argv[0], STORE_READONLY, &e)) == NULL) {
+		cmd_error("%s", e.msg);
+		return 1;
+	}
+	/* scores of the model, when there is one */
+	m = explain_load_model(s, opt_str(ov, "model", NULL), &mr, &e);
+	if (m == NULL && opt_isset(ov, "model"))
+		goto out;
+	err_clear(&e);
+	if (m != NULL)
+		hz = m->cfg.churn_horizon_days;
+	if (opt_isset(ov, "compare")) {
+		rc = segments_compare(s, opt_str(ov, "compare", NULL), m ? mr.id :
+		    0, hz, json, &e) < 0 ? 1 : 0;
+		goto out;
+	}
+	if ((br = store_browser_new(s, &e)) == NULL ||
+	    store_browse_segments(s, &g, &n, &e) < 0 ||
+	    store_browse_totals(br, m ? mr.id : 0, &tot, &e) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (store_browse_segment_stats(br, m ? mr.id : 0, &g[i], &e) < 0)
+			goto out;
+	if (json) {
+		buf_adds(&b, "[");
+		for (i = 0; i < n; i++) {
+			buf_adds(&b, i ? ",\n {\"name\":" : "\n {\"name\":");
+			buf_add_json_str(&b, g[i].name, strlen(g[i].name));
+			buf_adds(&b, ",\"kind\":");
+			buf_add_json_str(&b, g[i].kind, strlen(g[i].kind));
+			buf_printf(&b, ",\"customers\":%lld,\"revenue_share\":"
+			    "%.6g,\"scored\":%lld,\"mean_churn\":",
+			    (long long)g[i].size, tot.spend > 0 ? g[i].spend /
+			    tot.spend : 0.0, (long long)g[i].scored);
+			if (g[i].scored > 0)
+				buf_printf(&b, "%.6g", g[i].churn_sum /
+				    (double)g[i].scored);
+			else
+				buf_adds(&b, "null");
+			buf_adds(&b, ",\"churn_histogram\":[");
+			for (k = 0; k < 10; k++)
+				buf_printf(&b, "%s%lld", k ? "," : "",
+				    (long long)g[i].hist[k]);
+			buf_adds(&b, "],\"definition\":");
+			buf_add_json_str(&b, g[i].definition,
+			    strlen(g[i].definition));
+			buf_adds(&b, "}");
+		}
+		buf_adds(&b, n ? "\n]" : "]");
+		printf("%s\n", b.data);
+	} else {
+		printf("%-22s %-8s %9s %8s %10s  %s\n", "segment", "kind",
+		    "customers", "revenue", "mean churn", "definition");
+		for (i = 0; i < n; i++) {
+			char mc[16];
+
+			if (g[i].scored > 0)
+				snprintf(mc, sizeof(mc), "%.3f", g[i].churn_sum
+				    / (double)g[i].scored);
+			else
+				snprintf(mc, sizeof(mc), "-");
+			printf("%-22.22s %-8s %9lld %7.1f%% %10s  %.60s\n",
+			    g[i].name, g[i].kind, (long long)g[i].size,
+			    tot.spend > 0 ? 100 * g[i].spend / tot.spend : 0.0,
+			    mc, g[i].definition);
+		}
+		if (n == 0)
+			printf("(no segments: journeyscope segment DB rfm, "
+			    "clusters, bands or filter)\n");
+		if (m == NULL)
+			printf("(no model: no churn figures)\n");
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		cmd_error("%s", e.msg);
+	buf_release(&b);
+	free(g);
+	store_browser_free(br);
+	nn_model_free(m);
+	store_model_release(&mr);
+	store_close(s);
+	return rc;
+}
+
+const struct cmd cmd_segments = {
+	"segments", "DB", "the segments with their size, revenue share and "
+	    "churn; --compare NAME against the rest", segments_opts,
+	segments_run, 1, 1
+};

@@ -17,7 +17,7 @@
 const struct cmd *const cmd_table[] = {
 	&cmd_import, &cmd_info, &cmd_customers, &cmd_sample, &cmd_model,
 	&cmd_explain, &cmd_score, &cmd_train, &cmd_eval, &cmd_segment, &cmd_bgnbd,
-	&cmd_triggers, &cmd_explore, &cmd_migrate, NULL
+	&cmd_triggers, &cmd_explore, &cmd_migrate, &cmd_segments, NULL
 };
 
 /* "journeyscope: msg" on stderr. */

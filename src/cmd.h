@@ -35,6 +35,6 @@ char	*cmd_time(int64_t ts, char *buf, size_t len);
 
 extern const struct cmd cmd_import, cmd_info, cmd_customers, cmd_sample,
     cmd_model, cmd_explain, cmd_score, cmd_train, cmd_eval, cmd_segment,
-    cmd_bgnbd, cmd_triggers, cmd_explore, cmd_migrate;
+    cmd_bgnbd, cmd_triggers, cmd_explore, cmd_migrate, cmd_segments;
 
 #endif

@@ -49,7 +49,12 @@ struct segs {
 	struct browse_totals	 tot;
 	char			**trig;	/* (n) triggers' text, or NULL */
 	struct trig_job		*job;
+	int64_t			 grid[5][5];	/* RFM cells, [r-1][f-1] */
+	int64_t			 grid_max;	/* 0: no RFM scores */
 };
+
+/* Rows of the RFM map: a title, a header, five rows of cells. */
+#define GRID_ROWS	7
 
 /* A short reading of a segment's definition. */
 static void
@@ -218,17 +223,73 @@ draw_triggers(struct screen *s, struct render *r, int y, int cols)
 	    a->m != NULL ? ROLE_NORMAL : ROLE_DIM, t, 0);
 }
 
+/*
+ * The 5x5 RFM map as a heat map of customer counts, recency down (5 at
+ * the top), frequency across; the cells of the selected RFM segment are
+ * marked with a glyph as well as the selected role, so that colour is not
+ * the only sign.
+ */
+static void
+draw_grid(struct screen *s, struct render *r, int y, int cols)
+{
+	struct segs *g = s->priv;
+	const struct browse_segment *sg = &g->g[s->list.cur];
+	double lo[2] = { 0, 0 }, hi[2] = { 0, 0 };
+	int rr, f, x, mine, sel = strcmp(sg->kind, "rfm") == 0;
+	char num[32];
+
+	if (sel && (explain_json_get(sg->definition, "r.0", &lo[0], NULL,
+	    0) != 1 || explain_json_get(sg->definition, "r.1", &hi[0], NULL,
+	    0) != 1 || explain_json_get(sg->definition, "f.0", &lo[1], NULL,
+	    0) != 1 || explain_json_get(sg->definition, "f.1", &hi[1], NULL,
+	    0) != 1))
+		sel = 0;
+	render_hline(r, y, 0, cols, ROLE_BORDER);
+	x = render_text(r, y, 2, ROLE_HEADER, " RFM map: customers per cell, "
+	    "recency score down, frequency across");
+	if (sel)
+		render_printf(r, y, x, ROLE_HEADER, "; * %s ", sg->name);
+	x = 8;
+	render_text(r, y + 1, 2, ROLE_HEADER, "R\\F");
+	for (f = 1; f <= 5; f++)
+		render_printf(r, y + 1, x + (f - 1) * 16, ROLE_HEADER,
+		    "%9d", f);
+	for (rr = 5; rr >= 1; rr--) {
+		int yy = y + 2 + (5 - rr);
+
+		render_printf(r, yy, 2, ROLE_HEADER, "%d", rr);
+		for (f = 1; f <= 5; f++) {
+			int64_t c = g->grid[rr - 1][f - 1];
+			int cx = x + (f - 1) * 16;
+
+			if (cx + 15 > cols)
+				break;
+			mine = sel && rr >= lo[0] && rr <= hi[0] && f >= lo[1] &&
+			    f <= hi[1];
+			snprintf(num, sizeof(num), "%s%lld", mine ? "*" : "",
+			    (long long)c);
+			render_printf(r, yy, cx, mine ? ROLE_SELECTED :
+			    ROLE_NORMAL, "%9s ", num);
+			render_heat(r, yy, cx + 10, 5, (double)c,
+			    (double)g->grid_max, 0);
+		}
+	}
+}
+
 /* The table. */
 static void
 segs_draw(struct screen *s, struct render *r)
 {
 	struct segs *g = s->priv;
 	char b[128], n1[32];
-	int rows, cols, i, y, x, wname, wdef;
+	int rows, cols, i, y, x, wname, wdef, grid;
 
 	render_size(r, &rows, &cols);
+	/* the RFM map below the table when there is room */
+	grid = g->grid_max > 0 && g->n > 0 && rows >= 24 + GRID_ROWS &&
+	    cols >= 90;
 	s->list.y0 = 3;
-	s->list.page = rows - 4 - (g->n > 0 ? 2 : 0);
+	s->list.page = rows - 4 - (g->n > 0 ? 2 : 0) - (grid ? GRID_ROWS : 0);
 	s->list.n = (int)g->n;
 	tui_list_clamp(&s->list);
 	render_textw(r, 1, 0, cols, ROLE_NORMAL, g->n == 0 ? "" :
@@ -305,6 +366,8 @@ segs_draw(struct screen *s, struct render *r)
 			    0);
 		}
 	}
+	if (grid)
+		draw_grid(s, r, rows - 3 - GRID_ROWS, cols);
 	draw_triggers(s, r, rows - 3, cols);
 	snprintf(s->info, sizeof(s->info), "%s %d of %zu%s ", "segment",
 	    s->list.cur + 1, g->n, g->next < g->n ? ", counting..." : "");
@@ -407,6 +470,16 @@ segs_open(struct screen *s, struct app *a, struct err *e)
 		return -1;
 	}
 	g->trig = xcalloc(g->n + 1, sizeof(*g->trig));
+	/* the RFM map's counts, if RFM was built */
+	if (store_rfm_grid(a->s, g->grid, e) == 0) {
+		int rr, f;
+
+		for (rr = 0; rr < 5; rr++)
+			for (f = 0; f < 5; f++)
+				if (g->grid[rr][f] > g->grid_max)
+					g->grid_max = g->grid[rr][f];
+	} else
+		err_clear(e);	/* an older store: no map */
 	s->priv = g;
 	s->list.n = (int)g->n;
 	return 0;

@@ -438,3 +438,109 @@ store_seg_kind(struct store *s, const char *name, char *kind, size_t len,
 		return store_dberr(s, e, "looking up a segment");
 	return 0;
 }
+
+/* Rows of one GROUP BY (name, in, out) into a growing array. */
+static int
+compare_rows(struct store *s, const char *sql, int64_t seg,
+    struct store_cmp_row **out, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, sql, e);
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, seg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		snprintf((*out)[*n].name, sizeof((*out)[0].name), "%s",
+		    t ? (const char *)t : "-");
+		(*out)[*n].in = sqlite3_column_int64(st, 1);
+		(*out)[(*n)++].out = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return store_dberr(s, e, "comparing a segment");
+	}
+	return 0;
+}
+
+/* A segment against the rest (store.h). */
+int
+store_seg_compare(struct store *s, int64_t seg, int64_t model_id,
+    int64_t churn_before, struct store_cmp *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (compare_rows(s, "SELECT t.name, sum(m.customer_id IS NOT NULL), "
+	    "sum(m.customer_id IS NULL) FROM events e JOIN event_types t ON "
+	    "t.id = e.type_id LEFT JOIN segment_members m ON m.segment_id = ?1 "
+	    "AND m.customer_id = e.customer_id GROUP BY t.id ORDER BY "
+	    "t.n_events DESC, t.name", seg, &c->types, &c->n_types, e) < 0 ||
+	    compare_rows(s, "SELECT x.segment, sum(m.customer_id IS NOT NULL), "
+	    "sum(m.customer_id IS NULL) FROM customer_rfm x LEFT JOIN "
+	    "segment_members m ON m.segment_id = ?1 AND m.customer_id = "
+	    "x.customer_id GROUP BY x.segment ORDER BY x.segment", seg,
+	    &c->rfm, &c->n_rfm, e) < 0) {
+		store_cmp_release(c);
+		return -1;
+	}
+	st = store_prepare(s, "SELECT sum(m.customer_id IS NOT NULL), "
+	    "sum(m.customer_id IS NOT NULL AND c.last_ts <= ?2), "
+	    "sum(m.customer_id IS NULL), "
+	    "sum(m.customer_id IS NULL AND c.last_ts <= ?2), "
+	    "avg(CASE WHEN m.customer_id IS NOT NULL THEN sc.churn END), "
+	    "avg(CASE WHEN m.customer_id IS NULL THEN sc.churn END), "
+	    "sum(CASE WHEN m.customer_id IS NOT NULL THEN c.spend END), "
+	    "sum(CASE WHEN m.customer_id IS NULL THEN c.spend END) "
+	    "FROM customers c LEFT JOIN segment_members m ON "
+	    "m.segment_id = ?1 AND m.customer_id = c.id LEFT JOIN scores sc "
+	    "ON sc.model_id = ?3 AND sc.customer_id = c.id "
+	    "WHERE c.n_events > 0", e);
+	if (st == NULL) {
+		store_cmp_release(c);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, seg);
+	sqlite3_bind_int64(st, 2, churn_before);
+	sqlite3_bind_int64(st, 3, model_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->in = sqlite3_column_int64(st, 0);
+		c->in_churned = sqlite3_column_int64(st, 1);
+		c->out = sqlite3_column_int64(st, 2);
+		c->out_churned = sqlite3_column_int64(st, 3);
+		c->in_risk = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
+		    sqlite3_column_double(st, 4);
+		c->out_risk = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
+		    sqlite3_column_double(st, 5);
+		c->in_spend = sqlite3_column_double(st, 6);
+		c->out_spend = sqlite3_column_double(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		store_cmp_release(c);
+		return store_dberr(s, e, "comparing a segment");
+	}
+	return 0;
+}
+
+void
+store_cmp_release(struct store_cmp *c)
+{
+	free(c->types);
+	free(c->rfm);
+	memset(c, 0, sizeof(*c));
+}

@@ -364,6 +364,28 @@ int		 store_rfm_clear(struct store *, struct err *);
 /* The kind of the segment called name into kind, "" when there is none. */
 int		 store_seg_kind(struct store *, const char *name, char *kind,
 		    size_t len, struct err *);
+/* A segment against the rest: counts per name (event type, RFM cell). */
+struct store_cmp_row {
+	char		 name[64];
+	int64_t		 in, out;
+};
+struct store_cmp {
+	struct store_cmp_row *types, *rfm;	/* owned */
+	size_t		 n_types, n_rfm;
+	int64_t		 in, out;		/* customers with events */
+	int64_t		 in_churned, out_churned;	/* last event <= before */
+	double		 in_risk, out_risk;	/* mean score, -1: none */
+	double		 in_spend, out_spend;
+};
+/*
+ * The event-type mix, RFM segments, churn (no event after churn_before)
+ * and mean churn score (model_id) of a segment's members against every
+ * other customer with events. -1 and e on error.
+ */
+int		 store_seg_compare(struct store *, int64_t segment_id,
+		    int64_t model_id, int64_t churn_before, struct store_cmp *,
+		    struct err *);
+void		 store_cmp_release(struct store_cmp *);
 /* Customers per RFM cell, grid[r-1][f-1]. */
 int		 store_rfm_grid(struct store *, int64_t grid[5][5],
 		    struct err *);

@@ -22,7 +22,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 awk cmp
 
-plan 61
+plan 66
 
 db=$tmp/s.db
 # jq1 FILE SQL-EXPR: one value computed from the JSON text j of FILE
@@ -485,3 +485,30 @@ ok $? "a customer and --segment: exit 2"
 run "$JS" triggers "$db" C999999
 [ $status -eq 1 ] && echo "$err" | grep -q "C999999"
 ok $? "an unknown customer: exit 1, naming it"
+
+# ---- segments: the list, and one against the rest ----
+run "$JS" segments "$db" --json
+echo "$out" >"$tmp/segs.json"
+is "$(q "$db" "SELECT sum(n) FROM (SELECT json_extract(value,
+    '\$.customers') AS n FROM json_each(readfile('$tmp/segs.json'))
+    WHERE json_extract(value, '\$.kind') = 'rfm')")" \
+    "$(q "$db" "SELECT count(*) FROM customer_rfm")" \
+    "segments --json: the RFM segments' sizes add up to the customers scored"
+is "$(q "$db" "SELECT round(sum(json_extract(value, '\$.revenue_share')), 3)
+    FROM json_each(readfile('$tmp/segs.json')) WHERE json_extract(value,
+    '\$.kind') = 'rfm'")" "1.0" "and their revenue shares to 1"
+run "$JS" segments "$db" --compare Hibernating --json
+echo "$out" >"$tmp/cmp.json"
+is "$(jget "$tmp/cmp.json" 'customers[0]' 'customers[1]')" \
+    "$(q "$db" "SELECT count(*) FROM segment_members m JOIN segments g ON
+    g.id = m.segment_id WHERE g.name = 'Hibernating'") $(q "$db" "SELECT
+    count(*) FROM customers WHERE n_events > 0 AND id NOT IN (SELECT
+    customer_id FROM segment_members m JOIN segments g ON g.id =
+    m.segment_id WHERE g.name = 'Hibernating')")" \
+    "--compare: the segment's customers against the rest"
+is "$(q "$db" "SELECT round(sum(json_extract(value, '\$.share[0]')), 3)
+    FROM json_each(json_extract(readfile('$tmp/cmp.json'),
+    '\$.event_types'))")" "1.0" "--compare: the event mix sums to 1"
+run "$JS" segments "$db" --compare nosuch
+[ $status -eq 1 ] && echo "$err" | grep -q "nosuch"
+ok $? "--compare of an unknown segment: exit 1, naming it"
