@@ -53,6 +53,8 @@ static const struct opt train_opt_table[] = {
 	    "validation score (default 5)" },
 	{ "cache-mb", 0, "MB", "windows kept in memory between epochs "
 	    "(default 1024)" },
+	{ "churn-cutoffs", 0, "N", "churn: training windows at N cut-offs a "
+	    "horizon apart, the latest T - horizon (default 6)" },
 	{ "quiet", 'q', NULL, "no progress bar" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -192,6 +194,12 @@ train_parse(struct optval *ov, struct train_opts *o)
 	o->patience = (int)v[9];
 	o->negatives = (int)v[10];
 	o->cache_mb = (size_t)v[11];
+	if (opt_int(ov, "churn-cutoffs", o->churn_cutoffs, 1, 1000, &v[0],
+	    &e) < 0) {
+		cmd_error("train: %s", e.msg);
+		return -1;
+	}
+	o->churn_cutoffs = (int)v[0];
 	o->lr = (float)f[0];
 	o->dropout = (float)f[1];
 	o->weight_decay = (float)f[2];

@@ -618,24 +618,46 @@ nn_gelu_backward(float *dinp, const float *dout, const float *inp, int N)
 }
 
 /*
- * Dropout: mask(N) = 0 with probability p, else 1 / (1 - p), drawn from
- * rng (32 bits a value); out = inp * mask (out may be inp).
+ * Dropout: mask(N) = 0 with probability p, else 1 / (1 - p), from one
+ * draw of rng and a hash of each index; out = inp * mask (out may be inp).
  */
 NN_VEC void
 nn_dropout_forward(float *out, float *mask, const float *inp, float p, int N,
     struct nn_rng *rng)
 {
+	typedef uint32_t v8u __attribute__((vector_size(32)));
 	const uint32_t cut = (uint32_t)(p * 4294967296.0);
 	const float keep = 1.0f / (1.0f - p);
-	uint64_t r = 0;
+	const uint64_t k64 = nn_rng_u64(rng);
+	const uint32_t key = (uint32_t)k64 ^ (uint32_t)(k64 >> 32);
+	v8u x, lane = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	v8f m;
 	int i;
 
-	for (i = 0; i < N; i++) {
-		uint32_t u;
+	/*
+	 * One draw of the generator keys a counter-based hash (lowbias32 of
+	 * key ^ index * golden ratio): 8 values at a time, the same for the
+	 * same key whatever the vector width.
+	 */
+	for (i = 0; i + 8 <= N; i += 8) {
+		x = (lane + (uint32_t)i) * 0x9e3779b9u ^ key;
+		x ^= x >> 16;
+		x *= 0x7feb352du;
+		x ^= x >> 15;
+		x *= 0x846ca68bu;
+		x ^= x >> 16;
+		m = sel8((v8i)(x < cut), set8(0.0f), set8(keep));
+		st8(mask + i, m);
+		st8(out + i, ld8(inp + i) * m);
+	}
+	for (; i < N; i++) {
+		uint32_t u = (uint32_t)i * 0x9e3779b9u ^ key;
 
-		if ((i & 1) == 0)
-			r = nn_rng_u64(rng);
-		u = (uint32_t)(i & 1 ? r >> 32 : r);
+		u ^= u >> 16;
+		u *= 0x7feb352du;
+		u ^= u >> 15;
+		u *= 0x846ca68bu;
+		u ^= u >> 16;
 		mask[i] = u < cut ? 0.0f : keep;
 		out[i] = inp[i] * mask[i];
 	}

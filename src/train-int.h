@@ -167,6 +167,7 @@ struct tloss {
 	int64_t			 c_type, c_item, c_churn;
 	float			*dlnf;		/* (B, T, C) out: d loss / d lnf */
 	float			*dlogits, *z, *et, *dz, *sneg, *deneg;
+	float			*row;		/* (K + 1) one softmax row */
 	int			*rows;
 };
 void	tloss_init(struct tloss *, const struct nn_model *, int B, int T,

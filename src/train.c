@@ -54,6 +54,7 @@ train_opts_init(struct train_opts *o)
 	o->patience = 5;
 	o->negatives = 256;
 	o->cache_mb = 1024;
+	o->churn_cutoffs = 6;
 }
 
 /* The store's vocabularies: types by count, items with events (TOK_ITEM_MIN). */
@@ -146,6 +147,7 @@ tloss_init(struct tloss *l, const struct nn_model *m, int B, int T, int K)
 	l->sneg = xcalloc(BT * (size_t)(K > 0 ? K : 1), sizeof(float));
 	l->deneg = xcalloc((size_t)(K > 0 ? K : 1) * C, sizeof(float));
 	l->rows = xcalloc(BT, sizeof(int));
+	l->row = xcalloc((size_t)(K > 0 ? K : 1) + 1, sizeof(float));
 }
 
 void
@@ -159,6 +161,7 @@ tloss_release(struct tloss *l)
 	free(l->sneg);
 	free(l->deneg);
 	free(l->rows);
+	free(l->row);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -225,24 +228,22 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 	for (j = 0; j < np; j++) {
 		const int y = tb->ti[l->rows[j]];
 		const float *zj = l->z + (size_t)j * C, *ej = l->et + (size_t)j * C;
-		float *sn = l->sneg + (size_t)j * K, s0 = 0, mx, sum, d0;
+		float *sn = l->sneg + (size_t)j * K, *row = l->row, s0 = 0, d0;
 		float *dzj = l->dz + (size_t)j * C, *ge = gE + (size_t)y * C;
 
 		for (c = 0; c < C; c++)
 			s0 += zj[c] * ej[c];
-		mx = s0;
+		/* the row [true, negatives...], a negative equal to the
+		 * target left out, through the vector softmax */
+		row[0] = s0;
 		for (c = 0; c < K; c++)
-			if (l->neg[c] != y && sn[c] > mx)
-				mx = sn[c];
-		sum = expf(s0 - mx);
-		for (c = 0; c < K; c++)
-			sum += l->neg[c] != y ? (sn[c] = expf(sn[c] - mx)) :
-			    (sn[c] = 0);
-		l->item += -(s0 - mx - logf(sum));
+			row[c + 1] = l->neg[c] != y ? sn[c] : -INFINITY;
+		nn_softmax_forward(row, row, 1, K + 1);
+		l->item += -logf(row[0] > 1e-30f ? row[0] : 1e-30f);
 		l->c_item++;
-		d0 = (expf(s0 - mx) / sum - 1.0f) * scale;
+		d0 = (row[0] - 1.0f) * scale;
 		for (c = 0; c < K; c++)
-			sn[c] = sn[c] / sum * scale;
+			sn[c] = l->neg[c] != y ? row[c + 1] * scale : 0;
 		for (c = 0; c < C; c++) {
 			dzj[c] += d0 * ej[c];
 			ge[c] += d0 * zj[c];
@@ -557,14 +558,23 @@ tdata_customer(void *ctx, int64_t cust, const struct store_history *h,
 	}
 	if (d->tasks & TRAIN_CHURN) {
 		int64_t cut = o->all ? d->T : d->T1;
-		int y = hist_churned(h, cut, d->H);
+		int i, hold = !o->all && churn_holdout(o->seed, cust);
 
-		if (o->all || !churn_holdout(o->seed, cust))
-			tset_add_churn(&d->train, d->v, h, cut, o->max_len, y,
-			    cust);
-		else if (d->val != NULL)
-			tset_add_churn(d->val, d->v, h, cut, o->max_len, y,
-			    cust);
+		/*
+		 * Training windows at the cut-off and at earlier ones, a
+		 * horizon apart: each label still ends at the latest cut-off
+		 * or before, so none looks past T. Validation: the latest.
+		 */
+		for (i = 0; i < o->churn_cutoffs; i++, cut -= d->H) {
+			int y = hist_churned(h, cut, d->H);
+
+			if (!hold)
+				tset_add_churn(&d->train, d->v, h, cut,
+				    o->max_len, y, cust);
+			else if (d->val != NULL && i == 0)
+				tset_add_churn(d->val, d->v, h, cut,
+				    o->max_len, y, cust);
+		}
 	}
 	d->customers++;
 	if (d->fn != NULL && d->customers % 256 == 0) {
@@ -741,7 +751,8 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	    (unsigned long long)o->seed, o->threads);
 	/* the churn cut-off only when there is a churn task */
 	if (tasks & TRAIN_CHURN)
-		buf_printf(&b, "\"cutoff\":%lld,", (long long)T);
+		buf_printf(&b, "\"cutoff\":%lld,\"churn_cutoffs\":%d,",
+		    (long long)T, o->churn_cutoffs);
 	buf_printf(&b, "\"all\":%s}", o->all ? "true" : "false");
 	s = xstrdup(b.data);
 	buf_release(&b);

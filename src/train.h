@@ -40,6 +40,7 @@ struct train_opts {
 	int		 patience;	/* epochs without improvement */
 	int		 negatives;	/* sampled items per step (next item) */
 	size_t		 cache_mb;	/* windows kept between epochs */
+	int		 churn_cutoffs;	/* training cut-offs, a horizon apart */
 	const char	*name;		/* model name, NULL: m<k> */
 };
 

@@ -1,0 +1,183 @@
+/*
+ * explain-truth.c: do the model's explanations point at the planted
+ * causes? For every customer of a sample store with a fired churn rule
+ * (table ground_truth) whose trigger events are all in the model's window
+ * (as of the customer's last event), k = the trigger's events in the
+ * window; the share of them among the k events the model weighs most
+ * (rollout, last-layer mean, occlusion effect), against k random events
+ * of the window (the expectation, k/n) and the last k events. Prints the
+ * means per rule and overall. Usage: explain-truth DB [MODEL]
+ */
+#include "config.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "explain.h"
+#include "nn.h"
+#include "store.h"
+
+#define METHODS	5	/* rollout, mean, occlusion, random, last k */
+#define MAX_HEADS	16	/* per-head shares shown too, up to this */
+
+static const char *const method_name[METHODS] = {
+	"rollout", "last-layer mean", "occlusion", "random k (k/n)", "last k"
+};
+
+struct acc {
+	double	 sum[METHODS];
+	double	 head[MAX_HEADS];	/* per layer and head */
+	int	 n;
+};
+
+/* The share of the window's trigger events among its top k by w. */
+static double
+top_share(const float *w, const unsigned char *trig, int n, int k)
+{
+	int *idx = calloc((size_t)k, sizeof(int)), got, i, hit = 0;
+
+	got = nn_topk(w, n, 0, k, idx);
+	for (i = 0; i < got; i++)
+		hit += trig[idx[i]];
+	free(idx);
+	return (double)hit / k;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct acc by_rule[8], all;
+	char rules[8][40];
+	int nr = 0, r, mi, skipped = 0;
+	struct store *s;
+	struct nn_model *m;
+	struct explain *x;
+	struct explain_opts o;
+	struct explain_report rep;
+	struct err e;
+	sqlite3 *db;
+	sqlite3_stmt *st, *ev;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: explain-truth DB [MODEL]\n");
+		return 2;
+	}
+	err_clear(&e);
+	memset(by_rule, 0, sizeof(by_rule));
+	memset(&all, 0, sizeof(all));
+	if ((s = store_open(argv[1], STORE_READONLY, &e)) == NULL ||
+	    (m = explain_load_model(s, argc == 3 ? argv[2] : NULL, NULL,
+	    &e)) == NULL || (x = explain_new(s, m, &e)) == NULL) {
+		fprintf(stderr, "explain-truth: %s\n", e.msg);
+		return 1;
+	}
+	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		return 1;
+	sqlite3_prepare_v2(db, "SELECT g.id, g.rule, c.ext_id FROM ground_truth "
+	    "g JOIN customers c ON c.id = g.customer_id WHERE g.fired = 1 AND "
+	    "g.outcome = 'churn' ORDER BY g.id", -1, &st, NULL);
+	sqlite3_prepare_v2(db, "SELECT event_id FROM ground_truth_events WHERE "
+	    "truth_id = ?1", -1, &ev, NULL);
+	explain_opts_init(&o);
+	o.occlusion = 1;
+	o.random_sets = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *rule = (const char *)sqlite3_column_text(st, 1);
+		unsigned char trig[4096];
+		int64_t ids[64];
+		int ni = 0, k = 0, i, j, in_window = 1;
+		double v[METHODS];
+
+		sqlite3_bind_int64(ev, 1, sqlite3_column_int64(st, 0));
+		while (sqlite3_step(ev) == SQLITE_ROW && ni < 64)
+			ids[ni++] = sqlite3_column_int64(ev, 0);
+		sqlite3_reset(ev);
+		if (explain_run(x, (const char *)sqlite3_column_text(st, 2), &o,
+		    &rep, &e) < 0 || rep.n > sizeof(trig)) {
+			err_clear(&e);
+			skipped++;
+			continue;
+		}
+		memset(trig, 0, rep.n);
+		for (i = 0; i < ni; i++) {
+			for (j = 0; j < (int)rep.n; j++)
+				if (rep.ev[j].id == ids[i])
+					break;
+			if (j == (int)rep.n)
+				in_window = 0;
+			else if (!trig[j]) {
+				trig[j] = 1;
+				k++;
+			}
+		}
+		if (!in_window || k == 0 || k >= (int)rep.n) {
+			skipped++;
+			continue;
+		}
+		v[0] = top_share(rep.rollout, trig, (int)rep.n, k);
+		v[1] = top_share(rep.mean, trig, (int)rep.n, k);
+		/* occlusion: masking a cause lowers churn (negative) */
+		{
+			float neg[4096];
+
+			for (i = 0; i < (int)rep.n; i++)
+				neg[i] = -rep.occlusion[i];
+			v[2] = top_share(neg, trig, (int)rep.n, k);
+		}
+		v[3] = (double)k / (double)rep.n;
+		for (i = (int)rep.n - k, v[4] = 0; i < (int)rep.n; i++)
+			v[4] += trig[i];
+		v[4] /= k;
+		for (r = 0; r < nr; r++)
+			if (strcmp(rules[r], rule) == 0)
+				break;
+		for (i = 0; i < m->cfg.L * m->cfg.H && i < MAX_HEADS; i++) {
+			double hv = top_share(rep.per_head + (size_t)i * rep.n,
+			    trig, (int)rep.n, k);
+
+			by_rule[r < 8 ? r : 7].head[i] += hv;
+			all.head[i] += hv;
+		}
+		if (r == nr && nr < 8)
+			snprintf(rules[nr++], sizeof(rules[0]), "%s", rule);
+		for (mi = 0; mi < METHODS; mi++) {
+			by_rule[r].sum[mi] += v[mi];
+			all.sum[mi] += v[mi];
+		}
+		by_rule[r].n++;
+		all.n++;
+	}
+	printf("share of the planted trigger's events among the k events each "
+	    "method ranks first (k = the trigger's events in the window)\n\n");
+	printf("%-22s %6s", "rule", "n");
+	for (mi = 0; mi < METHODS; mi++)
+		printf(" %16s", method_name[mi]);
+	printf("\n");
+	for (r = 0; r <= nr; r++) {
+		const struct acc *a = r < nr ? &by_rule[r] : &all;
+
+		printf("%-22s %6d", r < nr ? rules[r] : "all", a->n);
+		for (mi = 0; mi < METHODS; mi++)
+			printf(" %16.3f", a->n ? a->sum[mi] / a->n : NAN);
+		printf("\n");
+	}
+	printf("\nper layer and head (all rules):");
+	for (mi = 0; mi < m->cfg.L * m->cfg.H && mi < MAX_HEADS; mi++)
+		printf(" L%dH%d %.3f", mi / m->cfg.H, mi % m->cfg.H, all.n ?
+		    all.head[mi] / all.n : NAN);
+	printf("\n");
+	printf("\n(%d occurrences left out: trigger events outside the window "
+	    "or no window)\n", skipped);
+	sqlite3_finalize(st);
+	sqlite3_finalize(ev);
+	sqlite3_close(db);
+	explain_free(x);
+	nn_model_free(m);
+	store_close(s);
+	return 0;
+}
