@@ -16,7 +16,10 @@
 
 #include "err.h"
 
+/* Bytes per read; the fuzz build makes it tiny to cross the window often. */
+#ifndef READ_CHUNK
 #define READ_CHUNK	(256 * 1024)
+#endif
 
 static int
 reader_setup(struct reader *r, const struct reader_opts *o, struct err *e)

@@ -463,6 +463,15 @@ attr_add(struct buf *b, const char *name, const char *val)
 	buf_add_json_str(b, val, strlen(val));
 }
 
+/* Column col's name, else spec: a #N past the header has no name. */
+static const char *
+col_name(struct reader *r, int col, const char *spec)
+{
+	const char *n = col >= 0 ? reader_colname(r, (size_t)col) : NULL;
+
+	return n != NULL ? n : spec;
+}
+
 struct import_run {
 	struct store		*s;
 	struct ingest		*g;
@@ -538,8 +547,8 @@ convert_row(struct import_run *ir, struct reader *r, struct ingest_event *evp,
 	buf_reset(attrs);
 	buf_reset(cattrs);
 	if (order != NULL && m->t[M_ORDER].col >= 0)
-		attr_add(attrs, reader_colname(r, (size_t)m->t[M_ORDER].col),
-		    utf8(&ir->rc, order));
+		attr_add(attrs, col_name(r, m->t[M_ORDER].col,
+		    m->t[M_ORDER].spec), utf8(&ir->rc, order));
 	for (i = 0; i < m->nattrs; i++) {
 		const struct attr_map *a = &m->attrs[i];
 		const char *v = src_val(r, &a->src), *name = a->name;
@@ -547,8 +556,7 @@ convert_row(struct import_run *ir, struct reader *r, struct ingest_event *evp,
 		if (v == NULL)
 			continue;
 		if (name == NULL)
-			name = a->src.col >= 0 ? reader_colname(r,
-			    (size_t)a->src.col) : a->src.spec;
+			name = col_name(r, a->src.col, a->src.spec);
 		attr_add(a->customer ? cattrs : attrs, name,
 		    utf8(&ir->rc, v));
 	}
@@ -896,7 +904,8 @@ write_batch(struct import_run *ir, const char *path, struct batch *b,
 {
 	const struct import_opts *o = ir->o;
 	struct err re;
-	size_t i;
+	const char *msg, *raw;
+	size_t i, rawlen;
 
 	for (i = 0; i < b->n; i++) {
 		struct prow *pr = &b->rows[i];
@@ -914,26 +923,29 @@ write_batch(struct import_run *ir, const char *path, struct batch *b,
 				*e = re;
 				return -1;
 			}
-			/* refused by the store (such as bad attributes) */
-			pr->status = -1;
-			pr->msg = b->arena.len;
-			buf_add(&b->arena, re.msg, strlen(re.msg) + 1);
-			pr->raw = pr->rawlen = 0;
-		}
-		if (pr->status == 0) {
+			/*
+			 * Refused by the store (such as bad attributes). The
+			 * message stays in re: adding it to the arena could
+			 * move the strings of the rows still to be written.
+			 */
+			msg = re.msg;
+			raw = "";
+			rawlen = 0;
+		} else if (pr->status == 0) {
 			ir->st->skipped++;
 			continue;
+		} else {
+			msg = b->arena.data + pr->msg;
+			raw = b->arena.data + pr->raw;
+			rawlen = pr->rawlen;
 		}
 		ir->st->rejected++;
 		if (o->strict) {
-			err_set(e, ERR_PARSE, "--strict: %s",
-			    b->arena.data + pr->msg);
+			err_set(e, ERR_PARSE, "--strict: %s", msg);
 			return -1;
 		}
 		if (o->reject != NULL)
-			o->reject(o->ctx, path, pr->ev.line,
-			    b->arena.data + pr->msg, b->arena.data + pr->raw,
-			    pr->rawlen);
+			o->reject(o->ctx, path, pr->ev.line, msg, raw, rawlen);
 	}
 	if (o->progress != NULL)
 		o->progress(o->ctx, ir->done0 + b->pos, ir->total,

@@ -216,6 +216,7 @@ parse_term(struct parser *ps, struct term *t)
 	const char *p;
 	size_t n, i;
 	char *end;
+	int rc;
 
 	skip_ws(ps);
 	memset(t, 0, sizeof(*t));
@@ -288,9 +289,15 @@ parse_term(struct parser *ps, struct term *t)
 			struct term a;
 
 			ps->pos++;
-			if (parse_term(ps, &a) < 0)
-				return -1;
+			/* count(T, count(T, ...: a term in a term */
+			if (++ps->depth > 64)
+				return perr(ps, ps->pos, "%s", "nested too "
+				    "deeply");
+			rc = parse_term(ps, &a);
+			ps->depth--;
 			buf_release(&a.text);
+			if (rc < 0)
+				return -1;
 			if (a.type != V_AGE)
 				return perr(ps, a.at, "%s", "expected an age "
 				    "such as 30d as count's second argument");
@@ -356,8 +363,9 @@ emit_term(struct parser *ps, const struct term *t)
 		buf_adds(&ps->sql, ")");
 	} else if (t->sql != NULL)
 		fragment(ps, t->sql);
-	else if (t->type == V_TEXT)
-		bind(ps, FILTER_TEXT, 0, 0, t->text.data, t->text.len);
+	else if (t->type == V_TEXT)	/* '' is text, not SQL NULL */
+		bind(ps, FILTER_TEXT, 0, 0, t->text.data ? t->text.data : "",
+		    t->text.len);
 	else if (t->type == V_AGE)
 		bind(ps, FILTER_INT, t->age, 0, NULL, 0);
 	else if (t->num == floor(t->num) && fabs(t->num) < 9e15)
