@@ -540,14 +540,14 @@ customer_summary(const struct trig_catalog *c, const struct trig_customer *t)
 	    "events.", t->customer, what, t->prediction, t->n_window);
 	if (best != NULL && best->effect > 0.005) {
 		day_span(best->first_ts, best->last_ts, span, sizeof(span));
-		buf_printf(&b, " It rests most on %s (%s): the model gives %s "
-		    "%.0f%% of its attention, against %.0f%% of the events, and "
-		    "without %s the %s would be %.2f.", c->b[best->b].phrase,
-		    span, best->n_events == 1 ? "this event" : "these events",
-		    100 * best->attention, 100 * best->event_share,
-		    best->n_events == 1 ? "it" : "them", t->outcome ==
-		    TRIG_CHURN ? "risk" : "propensity",
-		    t->prediction - best->effect);
+		buf_printf(&b, " What raises it most is %s (%s): without %s "
+		    "the %s would be %.2f; the model gives %s %.0f%% of its "
+		    "attention, against %.0f%% of the events.",
+		    c->b[best->b].phrase, span, best->n_events == 1 ? "it" :
+		    "them", t->outcome == TRIG_CHURN ? "risk" : "propensity",
+		    t->prediction - best->effect, best->n_events == 1 ?
+		    "this event" : "these events", 100 * best->attention,
+		    100 * best->event_share);
 	} else
 		buf_printf(&b, " No behaviour in the window raises it by more "
 		    "than 0.005 when deleted.");
