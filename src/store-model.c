@@ -183,10 +183,23 @@ store_history_read(struct store_hreader *r, int64_t cid, int64_t at,
 		return store_dberr(r->s, e, "reading a customer's events");
 	}
 	if (limit == 0 && h->n > STORE_HIST_MAX) {
+		sqlite3_stmt *q = NULL;
+		char ext[128] = "";
+
 		h->n = 0;
-		return err_set(e, ERR_LIMIT, "%s: customer #%lld has more than "
-		    "%d events: more than one history can hold", r->s->path,
-		    (long long)cid, STORE_HIST_MAX);
+		/* name it as the user knows it */
+		if (sqlite3_prepare_v2(r->s->db, "SELECT ext_id FROM customers "
+		    "WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(q, 1, cid);
+			if (sqlite3_step(q) == SQLITE_ROW &&
+			    sqlite3_column_text(q, 0) != NULL)
+				snprintf(ext, sizeof(ext), "%s ", (const char *)
+				    sqlite3_column_text(q, 0));
+		}
+		sqlite3_finalize(q);
+		return err_set(e, ERR_LIMIT, "%s: customer %s(#%lld) has more "
+		    "than %d events, the limit of one history", r->s->path,
+		    ext, (long long)cid, STORE_HIST_MAX);
 	}
 	/* newest first from SQL: reverse, then turn offsets into pointers */
 	for (i = 0; i < h->n / 2; i++) {

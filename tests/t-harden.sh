@@ -8,7 +8,7 @@
 # segments as they were. Absurd sizes are refused early, naming the limit.
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
-plan 30
+plan 34
 
 # a store of 300 customers with a trained model
 base=$tmp/base.db
@@ -198,3 +198,30 @@ run "$JS" explain "$tmp/lim.db" C000001 --model long
 [ $status -eq 1 ] && echo "$err" | grep -q "GiB limit"
 ok $? "a max_len whose attention would need a terabyte: refused, naming \
 the limit"
+
+# a store whose customer row claims a billion events: only shown, never
+# trusted for sizes; a customer past the history limit: refused by name
+copy "$base" claim.db
+q "$tmp/claim.db" "UPDATE customers SET n_events = 1000000000 WHERE \
+ext_id = 'C000001'" >/dev/null
+real=$(q "$tmp/claim.db" "SELECT count(*) FROM events e JOIN customers c ON \
+c.id = e.customer_id WHERE c.ext_id = 'C000001'")
+"$JS" explain "$tmp/claim.db" C000001 --json >"$tmp/claim.json" 2>&1
+want=$((real < 32 ? real : 32))
+is "$(sqlite3 -batch :memory: "SELECT json_array_length(CAST(readfile(\
+'$tmp/claim.json') AS TEXT), '\$.events')" 2>&1)" "$want" \
+    "a customer claiming 1,000,000,000 events: explain's window holds \
+$want of its $real real ones (max_len 32)"
+big=$(q "$tmp/claim.db" "SELECT id FROM customers WHERE ext_id = 'C000002'")
+q "$tmp/claim.db" "INSERT INTO events(customer_id, ts, type_id) WITH \
+RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000001) \
+SELECT $big, 1700000000 + x, 1 FROM c" >/dev/null
+sum=$(cksum <"$tmp/claim.db")
+run "$JS" train "$tmp/claim.db" --epochs 1 --dim 16 --max-len 32 -q
+[ $status -eq 1 ] && echo "$err" | grep -q "more than 2000000 events"
+ok $? "a customer of 2,000,001 events: training refuses, naming the limit \
+($(echo "$err" | head -n 1))"
+run "$JS" explain "$tmp/claim.db" C000002
+[ $status -eq 1 ] && echo "$err" | grep -q "more than 2000000 events"
+ok $? "and explain refuses it the same way"
+is "$(cksum <"$tmp/claim.db")" "$sum" "the store is untouched"
