@@ -14,45 +14,12 @@
 
 #include "err.h"
 #include "import.h"
+#include "drain.h"
 
 /* Any one-character, multi-character or blank-run delimiter. */
 static const char *const csv_delims[] = {
 	",", "\t", ";", "|", "::", "ws", "<>", "tab"
 };
-
-/* Every record of r, each field and the raw bytes read. */
-static size_t
-csv_drain(struct reader *r)
-{
-	struct err e;
-	size_t i, n, sum = 0, nrec = 0;
-	const char *raw, *f;
-	int rc;
-
-	for (;;) {
-		err_clear(&e);
-		rc = reader_next(r, &e);
-		if (rc == 0 || rc == -2)
-			break;
-		sum += (size_t)reader_line(r);
-		raw = reader_raw(r, &n);
-		for (i = 0; i < n; i++)
-			sum += (unsigned char)raw[i];
-		if (rc < 0)
-			continue;
-		nrec++;
-		sum += reader_width(r);
-		for (i = 0; i < reader_nfields(r); i++)
-			if ((f = reader_field(r, i)) != NULL)
-				sum += strlen(f);
-		for (i = 0; i < reader_ncolumns(r); i++)
-			sum += strlen(reader_colname(r, i));
-		sum += (size_t)reader_column(r, "1");
-		sum += (size_t)reader_column(r, "#2");
-		sum += (size_t)reader_pos(r);
-	}
-	return sum + nrec;
-}
 
 /* The bytes as a file, read through zlib's plain-or-gzip path. */
 static void
@@ -73,7 +40,7 @@ csv_file(const uint8_t *data, size_t size, const struct reader_opts *ro)
 	}
 	fclose(fp);
 	if ((r = reader_open(path, ro, &e)) != NULL) {
-		csv_drain(r);
+		fuzz_drain(r, "1", "#2");
 		reader_close(r);
 	}
 	unlink(path);
@@ -103,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((r = reader_open_mem("fuzz.csv", data + 1, size - 1, &ro,
 	    &e)) == NULL)
 		return 0;
-	csv_drain(r);
+	fuzz_drain(r, "1", "#2");
 	reader_close(r);
 	return 0;
 }
