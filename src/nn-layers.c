@@ -617,49 +617,57 @@ nn_gelu_backward(float *dinp, const float *dout, const float *inp, int N)
 	}
 }
 
+typedef uint32_t v8u __attribute__((vector_size(32)));
+
+/*
+ * The dropout hash of indices i0 .. i0 + 7 under key: lowbias32 of
+ * key ^ index * golden ratio, a counter-based hash, so the value of an
+ * index does not depend on the vector width or where the tail starts.
+ */
+static inline __attribute__((always_inline)) v8u
+drop_hash8(uint32_t i0, uint32_t key)
+{
+	const v8u lane = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	v8u x = (lane + i0) * 0x9e3779b9u ^ key;
+
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
 /*
  * Dropout: mask(N) = 0 with probability p, else 1 / (1 - p), from one
- * draw of rng and a hash of each index; out = inp * mask (out may be inp).
+ * draw of rng keying drop_hash8; out = inp * mask (out may be inp).
  */
 NN_VEC void
 nn_dropout_forward(float *out, float *mask, const float *inp, float p, int N,
     struct nn_rng *rng)
 {
-	typedef uint32_t v8u __attribute__((vector_size(32)));
 	const uint32_t cut = (uint32_t)(p * 4294967296.0);
 	const float keep = 1.0f / (1.0f - p);
 	const uint64_t k64 = nn_rng_u64(rng);
 	const uint32_t key = (uint32_t)k64 ^ (uint32_t)(k64 >> 32);
-	v8u x, lane = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	uint32_t u[8];
 	v8f m;
-	int i;
+	int i, j;
 
-	/*
-	 * One draw of the generator keys a counter-based hash (lowbias32 of
-	 * key ^ index * golden ratio): 8 values at a time, the same for the
-	 * same key whatever the vector width.
-	 */
 	for (i = 0; i + 8 <= N; i += 8) {
-		x = (lane + (uint32_t)i) * 0x9e3779b9u ^ key;
-		x ^= x >> 16;
-		x *= 0x7feb352du;
-		x ^= x >> 15;
-		x *= 0x846ca68bu;
-		x ^= x >> 16;
-		m = sel8((v8i)(x < cut), set8(0.0f), set8(keep));
+		m = sel8((v8i)(drop_hash8((uint32_t)i, key) < cut), set8(0.0f),
+		    set8(keep));
 		st8(mask + i, m);
 		st8(out + i, ld8(inp + i) * m);
 	}
-	for (; i < N; i++) {
-		uint32_t u = (uint32_t)i * 0x9e3779b9u ^ key;
+	if (i < N) {
+		v8u x = drop_hash8((uint32_t)i, key);
 
-		u ^= u >> 16;
-		u *= 0x7feb352du;
-		u ^= u >> 15;
-		u *= 0x846ca68bu;
-		u ^= u >> 16;
-		mask[i] = u < cut ? 0.0f : keep;
-		out[i] = inp[i] * mask[i];
+		memcpy(u, &x, sizeof(u));
+		for (j = 0; i + j < N; j++) {
+			mask[i + j] = u[j] < cut ? 0.0f : keep;
+			out[i + j] = inp[i + j] * mask[i + j];
+		}
 	}
 }
 
