@@ -183,13 +183,13 @@ store_history_read(struct store_hreader *r, int64_t cid, int64_t at,
 		return store_dberr(r->s, e, "reading a customer's events");
 	}
 	if (limit == 0 && h->n > STORE_HIST_MAX) {
-		sqlite3_stmt *q = NULL;
+		sqlite3_stmt *q;
 		char ext[128] = "";
 
 		h->n = 0;
 		/* name it as the user knows it */
-		if (sqlite3_prepare_v2(r->s->db, "SELECT ext_id FROM customers "
-		    "WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+		if ((q = store_prepare(r->s, "SELECT ext_id FROM customers "
+		    "WHERE id = ?1", e)) != NULL) {
 			sqlite3_bind_int64(q, 1, cid);
 			if (sqlite3_step(q) == SQLITE_ROW &&
 			    sqlite3_column_text(q, 0) != NULL)
