@@ -723,24 +723,30 @@ fail:
 }
 
 /*
- * Reading and converting rows runs in a thread of its own, a batch ahead
- * of the store writes (the SQLite side cannot be split): two batches
- * alternate between the threads. Strings of a batch live in its arena,
- * addressed by offset until the batch is handed over.
+ * Reading, converting and resolving rows (ids, aggregates:
+ * store_ingest_resolve) runs in a thread of its own, a batch ahead of the
+ * thread writing them (store_ingest_write): two batches alternate between
+ * the threads. Strings of a batch live in its arena, addressed by offset
+ * until the batch is read in full, then by pointer.
  */
 #define BATCH_ROWS	4096
 #define BATCH_BYTES	(4u << 20)
 
 struct prow {
 	struct ingest_event ev;		/* strings: arena offset + 1, 0 NULL */
-	int		 status;	/* 1 event, 0 skipped, -1 rejected */
-	size_t		 msg, raw, rawlen;	/* rejected: offsets */
+	int		 status;	/* 1 event, 0 skipped, -1 rejected by
+					 * the reader, -2 refused by the store */
+	size_t		 msg, raw, rawlen;	/* rejected: offsets (-2: msg
+						 * in msgs, no raw) */
 };
 
 struct batch {
 	struct prow	*rows;
 	size_t		 n;
+	struct ingest_row *ok;		/* (BATCH_ROWS) the resolved rows */
+	size_t		 nok;
 	struct buf	 arena;
+	struct buf	 msgs;		/* messages of refused rows */
 	int		 end;		/* 1 last batch, -1 error in e */
 	struct err	 e;
 	int64_t		 pos;		/* bytes of the file read */
@@ -782,6 +788,46 @@ arena_fix(struct batch *b, const char **p)
 		*p = b->arena.data + ((uintptr_t)*p - 1);
 }
 
+/*
+ * Ids and aggregates of a batch's events, in file order; an event the
+ * store refuses (such as bad attributes) becomes a rejected row. -1 with
+ * b->e on a database error.
+ */
+static int
+resolve_batch(struct pipeline *pl, struct batch *b)
+{
+	struct prow *pr;
+	struct err re;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		/* the lookups are cache misses: start them a few rows ahead */
+		if (i + 16 < b->n && b->rows[i + 16].status == 1)
+			store_ingest_prefetch(pl->ir->g, &b->rows[i + 16].ev, 0);
+		if (i + 8 < b->n && b->rows[i + 8].status == 1)
+			store_ingest_prefetch(pl->ir->g, &b->rows[i + 8].ev, 1);
+		pr = &b->rows[i];
+		if (pr->status != 1)
+			continue;
+		err_clear(&re);
+		if (store_ingest_resolve(pl->ir->g, &pr->ev, &b->ok[b->nok],
+		    &re) >= 0) {
+			b->nok++;
+			continue;
+		}
+		err_prefix(&re, "%s:%lld", pl->path, (long long)pr->ev.line);
+		if (re.code == ERR_DB) {
+			b->e = re;
+			b->n = i;	/* the rows before it are still written */
+			return -1;
+		}
+		pr->status = -2;
+		pr->msg = b->msgs.len;
+		buf_add(&b->msgs, re.msg, strlen(re.msg) + 1);
+	}
+	return 0;
+}
+
 /* Read rows into b until it is full or the file ends; 0, or -1 on end. */
 static int
 fill_batch(struct pipeline *pl, struct batch *b)
@@ -796,8 +842,10 @@ fill_batch(struct pipeline *pl, struct batch *b)
 	int rc;
 
 	b->n = 0;
+	b->nok = 0;
 	b->end = 0;
 	buf_reset(&b->arena);
+	buf_reset(&b->msgs);
 	while (b->n < BATCH_ROWS && b->arena.len < BATCH_BYTES) {
 		if (ir->o->stop != NULL && *ir->o->stop)
 			break;
@@ -866,6 +914,8 @@ fill_batch(struct pipeline *pl, struct batch *b)
 		arena_fix(b, &e->attrs);
 		arena_fix(b, &e->cust_attrs);
 	}
+	if (resolve_batch(pl, b) < 0)
+		b->end = -1;
 	if (b->end == 0 && ir->o->stop != NULL && *ir->o->stop)
 		b->end = 1;
 	return b->end != 0 ? -1 : 0;
@@ -903,7 +953,6 @@ write_batch(struct import_run *ir, const char *path, struct batch *b,
     struct err *e)
 {
 	const struct import_opts *o = ir->o;
-	struct err re;
 	const char *msg, *raw;
 	size_t i, rawlen;
 
@@ -912,28 +961,15 @@ write_batch(struct import_run *ir, const char *path, struct batch *b,
 
 		ir->st->rows++;
 		if (pr->status == 1) {
-			err_clear(&re);
-			if (store_ingest_event(ir->g, &pr->ev, &re) >= 0) {
-				ir->st->events++;
-				continue;
-			}
-			err_prefix(&re, "%s:%lld", path,
-			    (long long)pr->ev.line);
-			if (re.code == ERR_DB) {
-				*e = re;
-				return -1;
-			}
-			/*
-			 * Refused by the store (such as bad attributes). The
-			 * message stays in re: adding it to the arena could
-			 * move the strings of the rows still to be written.
-			 */
-			msg = re.msg;
-			raw = "";
-			rawlen = 0;
+			ir->st->events++;
+			continue;
 		} else if (pr->status == 0) {
 			ir->st->skipped++;
 			continue;
+		} else if (pr->status == -2) {
+			msg = b->msgs.data + pr->msg;
+			raw = "";
+			rawlen = 0;
 		} else {
 			msg = b->arena.data + pr->msg;
 			raw = b->arena.data + pr->raw;
@@ -947,6 +983,8 @@ write_batch(struct import_run *ir, const char *path, struct batch *b,
 		if (o->reject != NULL)
 			o->reject(o->ctx, path, pr->ev.line, msg, raw, rawlen);
 	}
+	if (store_ingest_write(ir->g, b->ok, b->nok, e) < 0)
+		return -1;
 	if (o->progress != NULL)
 		o->progress(o->ctx, ir->done0 + b->pos, ir->total,
 		    ir->st->rows);
@@ -990,7 +1028,9 @@ import_one(struct import_run *ir, const char *path, struct err *e)
 	ir->resolved = 0;
 	for (i = 0; i < 2; i++) {
 		pl.b[i].rows = xcalloc(BATCH_ROWS, sizeof(*pl.b[i].rows));
+		pl.b[i].ok = xcalloc(BATCH_ROWS, sizeof(*pl.b[i].ok));
 		buf_init(&pl.b[i].arena);
+		buf_init(&pl.b[i].msgs);
 	}
 	pthread_mutex_init(&pl.mu, NULL);
 	pthread_cond_init(&pl.cv, NULL);
@@ -1019,7 +1059,9 @@ out:
 	pthread_cond_destroy(&pl.cv);
 	for (i = 0; i < 2; i++) {
 		free(pl.b[i].rows);
+		free(pl.b[i].ok);
 		buf_release(&pl.b[i].arena);
+		buf_release(&pl.b[i].msgs);
 	}
 	reader_close(pl.r);
 	return rc;

@@ -10,6 +10,7 @@
 #include "store-int.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,25 @@ struct type_ent {
 	int		 is_purchase;
 };
 
+/*
+ * Events go into the table by one INSERT ... SELECT from a virtual table
+ * over an array of resolved rows (js_pending, this connection only, for
+ * the life of the import): a row then costs SQLite a loop step instead
+ * of eleven binds, a step and a reset, about a third of the time. Ids are
+ * assigned at resolving, in the order rowids would have been, so callers
+ * get an event's id at once. store_ingest_event() keeps up to
+ * PENDING_MAX rows waiting, their strings in an arena.
+ */
+#define PENDING_MAX	4096
+#define PENDING_TABLE	"js_pending"
+#define PENDING_COLUMNS	"id, customer_id, ts, type_id, item_id, amount, " \
+	"quantity, channel, text, attrs, import_id, line"
+
+enum {
+	PC_ID, PC_CUSTOMER, PC_TS, PC_TYPE, PC_ITEM, PC_AMOUNT, PC_QUANTITY,
+	PC_CHANNEL, PC_TEXT, PC_ATTRS, PC_IMPORT, PC_LINE
+};
+
 enum {
 	ST_EVENT, ST_CUST_SEL, ST_CUST_INS, ST_CUST_ATTRS, ST_JSON_PATCH,
 	ST_ITEM_SEL,
@@ -49,9 +69,8 @@ enum {
 };
 
 static const char *const ingest_sql[ST_N] = {
-	[ST_EVENT] = "INSERT INTO events(customer_id, ts, type_id, item_id, "
-	    "amount, quantity, channel, text, attrs, import_id, line) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_EVENT] = "INSERT INTO events(" PENDING_COLUMNS ") SELECT "
+	    PENDING_COLUMNS " FROM " PENDING_TABLE,
 	[ST_CUST_SEL] = "SELECT id FROM customers WHERE ext_id = ?1",
 	[ST_CUST_INS] = "INSERT INTO customers(id, ext_id, attrs, n_events, "
 	    "first_ts, last_ts, spend, n_purchases, n_items) "
@@ -98,6 +117,14 @@ struct ingest {
 	double		 seconds;
 	int		 rebuild_index;	/* events index dropped at begin */
 	int64_t		 next_cid;	/* id of the next new customer */
+	int64_t		 next_eid;	/* id of the next event */
+	struct ingest_row *pend;	/* (PENDING_MAX) events not written */
+	size_t		 npend;
+	struct buf	 parena;	/* their strings, offset + 1 */
+	int		 module;	/* js_pending registered */
+	const struct ingest_row *wrows;	/* what js_pending shows */
+	size_t		 nwrows;
+	pthread_mutex_t	 mu;		/* the connection, when shared */
 };
 
 static void	ingest_free_aggs(struct imap *);
@@ -117,6 +144,11 @@ ingest_free(struct ingest *g)
 		ingest_free_aggs(g->agg);
 	iset_free(g->pairs);
 	imap_free(g->item_agg);
+	if (g->module)
+		sqlite3_create_module(g->s->db, PENDING_TABLE, NULL, NULL);
+	free(g->pend);
+	buf_release(&g->parena);
+	pthread_mutex_destroy(&g->mu);
 	free(g);
 }
 
@@ -137,6 +169,250 @@ store_ingest_abort(struct ingest *g)
 	store_rollback(g->s);
 	ingest_restore(g->s);
 	ingest_free(g);
+}
+
+/* ---- js_pending: the waiting events as a virtual table ---- */
+
+struct pend_vtab {
+	sqlite3_vtab	 base;
+	struct ingest	*g;
+};
+
+struct pend_cursor {
+	sqlite3_vtab_cursor base;
+	size_t		 i;
+};
+
+static int
+pend_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+    sqlite3_vtab **out, char **msg)
+{
+	struct pend_vtab *v;
+	int rc;
+
+	rc = sqlite3_declare_vtab(db, "CREATE TABLE x(" PENDING_COLUMNS ")");
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((v = sqlite3_malloc(sizeof(*v))) == NULL)
+		return SQLITE_NOMEM;
+	memset(v, 0, sizeof(*v));
+	v->g = aux;
+	*out = &v->base;
+	return SQLITE_OK;
+}
+
+static int
+pend_disconnect(sqlite3_vtab *v)
+{
+	sqlite3_free(v);
+	return SQLITE_OK;
+}
+
+static int
+pend_best_index(sqlite3_vtab *v, sqlite3_index_info *ii)
+{
+	ii->estimatedCost = PENDING_MAX;
+	ii->estimatedRows = PENDING_MAX;
+	return SQLITE_OK;
+}
+
+static int
+pend_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+	struct pend_cursor *c;
+
+	if ((c = sqlite3_malloc(sizeof(*c))) == NULL)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int
+pend_close(sqlite3_vtab_cursor *c)
+{
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+static int
+pend_filter(sqlite3_vtab_cursor *c, int idx, const char *idxs, int argc,
+    sqlite3_value **argv)
+{
+	((struct pend_cursor *)c)->i = 0;
+	return SQLITE_OK;
+}
+
+static int
+pend_next(sqlite3_vtab_cursor *c)
+{
+	((struct pend_cursor *)c)->i++;
+	return SQLITE_OK;
+}
+
+static int
+pend_eof(sqlite3_vtab_cursor *c)
+{
+	const struct ingest *g = ((struct pend_vtab *)c->pVtab)->g;
+
+	return ((struct pend_cursor *)c)->i >= g->nwrows;
+}
+
+static void
+result_int_or_null(sqlite3_context *cx, int64_t v)
+{
+	if (v != 0)
+		sqlite3_result_int64(cx, v);
+	else
+		sqlite3_result_null(cx);
+}
+
+static void
+result_double_or_null(sqlite3_context *cx, double v)
+{
+	if (isnan(v))
+		sqlite3_result_null(cx);
+	else
+		sqlite3_result_double(cx, v);
+}
+
+static int
+pend_column(sqlite3_vtab_cursor *c, sqlite3_context *cx, int col)
+{
+	const struct ingest *g = ((struct pend_vtab *)c->pVtab)->g;
+	const struct ingest_row *p = &g->wrows[((struct pend_cursor *)c)->i];
+	const char *v;
+
+	switch (col) {
+	case PC_ID:
+		sqlite3_result_int64(cx, p->id);
+		break;
+	case PC_CUSTOMER:
+		sqlite3_result_int64(cx, p->customer);
+		break;
+	case PC_TS:
+		sqlite3_result_int64(cx, p->ts);
+		break;
+	case PC_TYPE:
+		sqlite3_result_int64(cx, p->type);
+		break;
+	case PC_ITEM:
+		result_int_or_null(cx, p->item);
+		break;
+	case PC_AMOUNT:
+		result_double_or_null(cx, p->amount);
+		break;
+	case PC_QUANTITY:
+		result_double_or_null(cx, p->quantity);
+		break;
+	case PC_CHANNEL:
+	case PC_TEXT:
+	case PC_ATTRS:
+		v = col == PC_CHANNEL ? p->channel : col == PC_TEXT ?
+		    p->text : p->attrs;
+		if (v == NULL)
+			sqlite3_result_null(cx);
+		else
+			sqlite3_result_text(cx, v, -1, SQLITE_STATIC);
+		break;
+	case PC_IMPORT:
+		result_int_or_null(cx, g->import_id);
+		break;
+	case PC_LINE:
+		result_int_or_null(cx, p->line);
+		break;
+	}
+	return SQLITE_OK;
+}
+
+static int
+pend_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *out)
+{
+	*out = (sqlite3_int64)((struct pend_cursor *)c)->i;
+	return SQLITE_OK;
+}
+
+/* Eponymous-only (no xCreate), read-only. */
+static const sqlite3_module pend_module = {
+	.xConnect = pend_connect,
+	.xBestIndex = pend_best_index,
+	.xDisconnect = pend_disconnect,
+	.xOpen = pend_open,
+	.xClose = pend_close,
+	.xFilter = pend_filter,
+	.xNext = pend_next,
+	.xEof = pend_eof,
+	.xColumn = pend_column,
+	.xRowid = pend_rowid,
+};
+
+/* The connection, shared by a resolving and a writing thread. */
+static void
+sql_enter(struct ingest *g)
+{
+	pthread_mutex_lock(&g->mu);
+}
+
+static void
+sql_leave(struct ingest *g)
+{
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Insert n resolved rows. */
+int
+store_ingest_write(struct ingest *g, const struct ingest_row *rows,
+    size_t n, struct err *e)
+{
+	int rc;
+
+	if (n == 0)
+		return 0;
+	sql_enter(g);
+	g->wrows = rows;
+	g->nwrows = n;
+	rc = store_step_done(g->s, g->st[ST_EVENT], e, "adding events");
+	g->wrows = NULL;
+	g->nwrows = 0;
+	sql_leave(g);
+	return rc;
+}
+
+static void
+pend_fix(struct ingest *g, const char **p)
+{
+	if (*p != NULL)
+		*p = g->parena.data + ((uintptr_t)*p - 1);
+}
+
+/* Write the events waiting from store_ingest_event(). */
+static int
+ingest_write_pending(struct ingest *g, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < g->npend; i++) {	/* offsets -> pointers */
+		pend_fix(g, &g->pend[i].channel);
+		pend_fix(g, &g->pend[i].text);
+		pend_fix(g, &g->pend[i].attrs);
+	}
+	rc = store_ingest_write(g, g->pend, g->npend, e);
+	g->npend = 0;
+	buf_reset(&g->parena);
+	return rc;
+}
+
+/* A string into the arena, as its offset + 1 (NULL stays NULL). */
+static const char *
+pend_string(struct ingest *g, const char *v)
+{
+	size_t off = g->parena.len + 1;
+
+	if (v == NULL)
+		return NULL;
+	buf_add(&g->parena, v, strlen(v) + 1);
+	return (const char *)(uintptr_t)off;
 }
 
 /* The import with this content hash, if any. */
@@ -205,6 +481,7 @@ struct ingest *
 store_ingest_begin(struct store *s, const struct ingest_info *info,
     struct err *e)
 {
+	pthread_mutexattr_t ma;
 	struct ingest *g;
 	int i;
 
@@ -235,6 +512,10 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	}
 	g = xcalloc(1, sizeof(*g));
 	g->s = s;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&g->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	/* Into an empty store, building the events index once at the end
 	 * (a sort) is faster than keeping it in random order row by row. */
 	if (store_is_empty(s) == 1) {
@@ -248,6 +529,14 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	if (store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS recount "
 	    "(id INTEGER PRIMARY KEY); DELETE FROM temp.recount", e) < 0)
 		goto fail;
+	if (sqlite3_create_module(s->db, PENDING_TABLE, &pend_module, g) !=
+	    SQLITE_OK) {
+		store_dberr(s, e, "registering " PENDING_TABLE);
+		goto fail;
+	}
+	g->module = 1;
+	g->pend = xcalloc(PENDING_MAX, sizeof(*g->pend));
+	buf_init(&g->parena);
 	for (i = 0; i < ST_N; i++)
 		if ((g->st[i] = store_prepare(s, ingest_sql[i], e)) == NULL)
 			goto fail;
@@ -260,7 +549,9 @@ store_ingest_begin(struct store *s, const struct ingest_info *info,
 	if (ingest_check_time_kind(g, e) < 0)
 		goto fail;
 	if (ingest_lookup_int(g, "SELECT coalesce(max(id), 0) + 1 FROM "
-	    "customers", &g->next_cid, e) < 0)
+	    "customers", &g->next_cid, e) < 0 ||
+	    ingest_lookup_int(g, "SELECT coalesce(max(id), 0) + 1 FROM "
+	    "events", &g->next_eid, e) < 0)
 		goto fail;
 	if (store_ingest_source(g, info, e) < 0)
 		goto fail;
@@ -335,7 +626,10 @@ ingest_customer(struct ingest *g, const char *ext, struct cust_agg **cap,
 		*cap = imap_get(g->agg, *slot);
 		return *slot;
 	}
-	if ((id = ingest_lookup(g, ST_CUST_SEL, ext, e)) < 0)
+	sql_enter(g);
+	id = ingest_lookup(g, ST_CUST_SEL, ext, e);
+	sql_leave(g);
+	if (id < 0)
 		return -1;
 	if (id == 0) {
 		if (g->next_cid > INT32_MAX)
@@ -372,16 +666,17 @@ ingest_type(struct ingest *g, const char *name, struct err *e)
 
 	if (slot != NULL)
 		return &g->typev[*slot];
-	if ((id = ingest_lookup(g, ST_TYPE_SEL, name, e)) < 0)
-		return NULL;
-	if (id == 0) {
+	sql_enter(g);
+	if ((id = ingest_lookup(g, ST_TYPE_SEL, name, e)) == 0) {
 		sqlite3_bind_text(g->st[ST_TYPE_INS], 1, name, -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(g->st[ST_TYPE_INS], 2, store_is_purchase_type(name));
-		if ((id = ingest_insert(g, g->st[ST_TYPE_INS], e,
-		    "adding an event type")) < 0)
-			return NULL;
+		id = ingest_insert(g, g->st[ST_TYPE_INS], e,
+		    "adding an event type");
 	}
+	sql_leave(g);
+	if (id < 0)
+		return NULL;
 	g->typev = xreallocarray(g->typev, g->ntypes + 1, sizeof(*g->typev));
 	t = &g->typev[g->ntypes];
 	t->id = id;
@@ -391,23 +686,19 @@ ingest_type(struct ingest *g, const char *name, struct err *e)
 	return t;
 }
 
-/* Item id for ext, added or described as needed. */
+/* Item id for ext from the table, added or described as needed. */
 static int64_t
-ingest_item_id(struct ingest *g, const char *ext, const char *name,
-    const char *category, double price, struct err *e)
+ingest_item_sql(struct ingest *g, const char *ext, size_t len, int64_t *slot,
+    const char *name, const char *category, double price, struct err *e)
 {
-	size_t len = strlen(ext);
-	int64_t *slot = smap_get(g->items, ext, len), id;
 	struct item_agg *ia;
 	sqlite3_stmt *st;
+	int64_t id;
 	int isnew;
 
 	if (slot != NULL) {
 		id = *slot;
 		ia = imap_get(g->item_agg, id);
-		if (ia->described || (name == NULL && category == NULL &&
-		    isnan(price)))
-			return id;
 	} else {
 		if ((id = ingest_lookup(g, ST_ITEM_SEL, ext, e)) < 0)
 			return -1;
@@ -438,6 +729,27 @@ ingest_item_id(struct ingest *g, const char *ext, const char *name,
 		return -1;
 	sqlite3_clear_bindings(st);
 	ia->described = 1;
+	return id;
+}
+
+/* Item id for ext, added or described as needed. */
+static int64_t
+ingest_item_id(struct ingest *g, const char *ext, const char *name,
+    const char *category, double price, struct err *e)
+{
+	size_t len = strlen(ext);
+	int64_t *slot = smap_get(g->items, ext, len), id;
+	struct item_agg *ia;
+
+	if (slot != NULL) {
+		ia = imap_get(g->item_agg, *slot);
+		if (ia->described || (name == NULL && category == NULL &&
+		    isnan(price)))
+			return *slot;
+	}
+	sql_enter(g);
+	id = ingest_item_sql(g, ext, len, slot, name, category, price, e);
+	sql_leave(g);
 	return id;
 }
 
@@ -525,7 +837,7 @@ ingest_free_aggs(struct imap *agg)
  * its events at commit.
  */
 static int
-ingest_flush(struct ingest *g, struct err *e)
+ingest_flush_sql(struct ingest *g, struct err *e)
 {
 	struct cust_agg *ca;
 	struct agg_ref *order;
@@ -558,6 +870,17 @@ ingest_flush(struct ingest *g, struct err *e)
 	return rc;
 }
 
+static int
+ingest_flush(struct ingest *g, struct err *e)
+{
+	int rc;
+
+	sql_enter(g);
+	rc = ingest_flush_sql(g, e);
+	sql_leave(g);
+	return rc;
+}
+
 /* A new customer's attributes: the first object, later ones patched in. */
 static int
 ingest_merge_attrs(struct ingest *g, struct cust_agg *ca, const char *attrs,
@@ -585,15 +908,16 @@ ingest_merge_attrs(struct ingest *g, struct cust_agg *ca, const char *attrs,
 	return 0;
 }
 
-/* Add one event. */
+/* Check an event, give it its ids and count it. */
 int64_t
-store_ingest_event(struct ingest *g, const struct ingest_event *ev,
-    struct err *e)
+store_ingest_resolve(struct ingest *g, const struct ingest_event *ev,
+    struct ingest_row *p, struct err *e)
 {
 	struct type_ent *t;
 	struct cust_agg *ca;
 	sqlite3_stmt *st;
 	int64_t cid, iid = 0, eid;
+	int rc = 0;
 
 	if (ev->customer == NULL || ev->customer[0] == '\0')
 		return err_set(e, ERR_PARSE, "missing customer id");
@@ -609,22 +933,27 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 		uint64_t h = hash_bytes(ev->cust_attrs,
 		    strlen(ev->cust_attrs), 1);
 
+		sql_enter(g);
 		if (h != ca->attrs_hash && ca->fresh) {
-			if (ingest_merge_attrs(g, ca, ev->cust_attrs, e) < 0)
-				return -1;
-			ca->attrs_hash = h;
+			if ((rc = ingest_merge_attrs(g, ca, ev->cust_attrs,
+			    e)) == 0)
+				ca->attrs_hash = h;
 		} else if (h != ca->attrs_hash) {
 			st = g->st[ST_CUST_ATTRS];
 			sqlite3_bind_int64(st, 1, cid);
 			sqlite3_bind_text(st, 2, ev->cust_attrs, -1,
 			    SQLITE_STATIC);
-			if (store_step_done(g->s, st, e,
-			    "setting customer attributes") < 0)
-				return err_set(e, ERR_PARSE, "customer "
-				    "attributes are not a JSON object: %s",
+			if ((rc = store_step_done(g->s, st, e,
+			    "setting customer attributes")) < 0)
+				err_set(e, ERR_PARSE, "customer attributes "
+				    "are not a JSON object: %s",
 				    ev->cust_attrs);
-			ca->attrs_hash = h;
+			else
+				ca->attrs_hash = h;
 		}
+		sql_leave(g);
+		if (rc < 0)
+			return -1;
 	}
 	if ((t = ingest_type(g, ev->type, e)) == NULL)
 		return -1;
@@ -635,26 +964,17 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	if (iid > INT32_MAX)
 		return err_set(e, ERR_LIMIT, "more than %d items", INT32_MAX);
 
-	st = g->st[ST_EVENT];
-	sqlite3_bind_int64(st, 1, cid);
-	sqlite3_bind_int64(st, 2, ev->ts);
-	sqlite3_bind_int64(st, 3, t->id);
-	if (iid)
-		sqlite3_bind_int64(st, 4, iid);
-	else
-		sqlite3_bind_null(st, 4);
-	bind_double_or_null(st, 5, ev->amount);
-	bind_double_or_null(st, 6, ev->quantity);
-	bind_text_or_null(st, 7, ev->channel);
-	bind_text_or_null(st, 8, ev->text);
-	bind_text_or_null(st, 9, ev->attrs);
-	sqlite3_bind_int64(st, 10, g->import_id);
-	if (ev->line > 0)
-		sqlite3_bind_int64(st, 11, ev->line);
-	else
-		sqlite3_bind_null(st, 11);
-	if ((eid = ingest_insert(g, st, e, "adding an event")) < 0)
-		return -1;
+	p->id = eid = g->next_eid++;
+	p->customer = cid;
+	p->ts = ev->ts;
+	p->type = t->id;
+	p->item = iid;
+	p->amount = ev->amount;
+	p->quantity = ev->quantity;
+	p->channel = ev->channel;
+	p->text = ev->text;
+	p->attrs = ev->attrs;
+	p->line = ev->line > 0 ? ev->line : 0;
 	g->events++;
 	t->n++;
 
@@ -678,6 +998,49 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 		}
 		ia->n++;
 	}
+	return eid;
+}
+
+/* Start loading what resolving ev will look up. */
+void
+store_ingest_prefetch(struct ingest *g, const struct ingest_event *ev,
+    int stage)
+{
+	int64_t *slot, *islot;
+
+	if (ev->customer == NULL)
+		return;
+	if (stage == 0) {
+		smap_prefetch(g->cust, ev->customer, strlen(ev->customer));
+		if (ev->item != NULL)
+			smap_prefetch(g->items, ev->item, strlen(ev->item));
+	} else if ((slot = smap_get(g->cust, ev->customer,
+	    strlen(ev->customer))) != NULL) {
+		imap_prefetch(g->agg, *slot);
+		if (ev->item != NULL && (islot = smap_get(g->items, ev->item,
+		    strlen(ev->item))) != NULL)
+			iset_prefetch(g->pairs, (uint64_t)*slot << 32 |
+			    (uint64_t)*islot);
+	}
+}
+
+/* Add one event: resolved now, written with the next PENDING_MAX. */
+int64_t
+store_ingest_event(struct ingest *g, const struct ingest_event *ev,
+    struct err *e)
+{
+	struct ingest_row *p;
+	int64_t eid;
+
+	if (g->npend == PENDING_MAX && ingest_write_pending(g, e) < 0)
+		return -1;
+	p = &g->pend[g->npend];
+	if ((eid = store_ingest_resolve(g, ev, p, e)) < 0)
+		return -1;
+	p->channel = pend_string(g, p->channel);
+	p->text = pend_string(g, p->text);
+	p->attrs = pend_string(g, p->attrs);
+	g->npend++;
 	return eid;
 }
 
@@ -817,7 +1180,7 @@ store_ingest_commit(struct ingest *g, double seconds, struct err *e)
 	int64_t key;
 	size_t pos, i;
 
-	if (ingest_flush(g, e) < 0)
+	if (ingest_write_pending(g, e) < 0 || ingest_flush(g, e) < 0)
 		goto fail;
 	if ((st = store_prepare(g->s, "UPDATE event_types SET n_events = "
 	    "n_events + ?2 WHERE id = ?1", e)) == NULL)
@@ -847,7 +1210,15 @@ store_ingest_commit(struct ingest *g, double seconds, struct err *e)
 		g->seconds = seconds;
 	if (ingest_close_source(g, e) < 0)
 		goto fail;
-	if (g->rebuild_index && store_exec(g->s, STORE_EVENTS_INDEX, e) < 0)
+	/*
+	 * The index by one sort. SQLite's sorter is twice as fast with a
+	 * small page cache (its runs then fit the CPU's caches, measured
+	 * here: 1.2 s with 256 MiB against 0.6 s with 1 MiB on a million
+	 * events) and a little faster again with a helper thread.
+	 */
+	if (g->rebuild_index && (store_exec(g->s, "PRAGMA cache_size = -1024; "
+	    "PRAGMA threads = 1; " STORE_EVENTS_INDEX, e) < 0 ||
+	    store_exec(g->s, "PRAGMA threads = 0; " STORE_CACHE_PRAGMA, e) < 0))
 		goto fail;
 	if (store_exec(g->s, "UPDATE customers SET n_items = (SELECT "
 	    "count(DISTINCT item_id) FROM events WHERE customer_id = "

@@ -14,6 +14,9 @@ struct store {
 	int		 readonly;
 };
 
+/* The page cache of a writable store (256 MiB at most). */
+#define STORE_CACHE_PRAGMA	"PRAGMA cache_size = -262144"
+
 /* The index of one customer's events by time (dropped and rebuilt by a
  * first import). */
 #define STORE_EVENTS_INDEX \

@@ -366,7 +366,7 @@ store_open(const char *path, int flags, struct err *e)
 	/* 256 MiB of page cache at most: an import's b-trees stay in
 	 * memory until commit instead of spilling to the WAL */
 	if (!s->readonly && (store_exec(s, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144", e) < 0)) {
+	    "PRAGMA synchronous = NORMAL; " STORE_CACHE_PRAGMA, e) < 0)) {
 		store_close(s);
 		return NULL;
 	}

@@ -95,6 +95,33 @@ int		 store_ingest_source(struct ingest *, const struct ingest_info *,
 /* Add one event; returns its event id, or -1 and fills e. */
 int64_t		 store_ingest_event(struct ingest *, const struct ingest_event *,
 		    struct err *);
+
+/*
+ * The same in two steps, for a pipeline: store_ingest_resolve() checks an
+ * event, gives it its ids and counts it in the aggregates (the event's id
+ * is returned; -1 and e when the store refuses it); store_ingest_write()
+ * inserts resolved rows, whose strings must stay valid for the call.
+ * One thread may resolve while another writes: they share the connection
+ * under the handle's lock. Rows are written in the order resolved.
+ */
+struct ingest_row {
+	int64_t		 id, customer, ts, type;
+	int64_t		 item, line;		/* 0: none */
+	double		 amount, quantity;	/* NAN: none */
+	const char	*channel, *text, *attrs;
+};
+int64_t		 store_ingest_resolve(struct ingest *,
+		    const struct ingest_event *, struct ingest_row *,
+		    struct err *);
+int		 store_ingest_write(struct ingest *, const struct ingest_row *,
+		    size_t n, struct err *);
+/*
+ * A hint, a few events ahead of resolving them: with stage 0 the lookups
+ * of ev's customer and item start loading into the CPU's caches, with
+ * stage 1 (later, the lookups being cached by then) its aggregates do.
+ */
+void		 store_ingest_prefetch(struct ingest *,
+		    const struct ingest_event *, int stage);
 /* Add or update an item of the catalog (name, category, price may be NULL/NAN). */
 int		 store_ingest_item(struct ingest *, const char *item,
 		    const char *name, const char *category, double price,

@@ -281,6 +281,14 @@ smap_find(struct smap *m, const char *k, size_t len, uint64_t h)
 	}
 }
 
+/* Start loading the slot of key into the cache (a later get is faster). */
+void
+smap_prefetch(const struct smap *m, const char *k, size_t len)
+{
+	__builtin_prefetch(&m->slots[(size_t)hash_bytes(k, len, 0) &
+	    (m->cap - 1)]);
+}
+
 /* Value slot of key, or NULL. */
 int64_t *
 smap_get(struct smap *m, const char *k, size_t len)
@@ -388,6 +396,14 @@ imap_find(const struct imap *m, int64_t k)
 	return i;
 }
 
+/* Start loading the slot of key k into the cache. */
+void
+imap_prefetch(const struct imap *m, int64_t k)
+{
+	__builtin_prefetch(IKEY(m, (size_t)mix64((uint64_t)k) &
+	    (m->cap - 1)));
+}
+
 /* The slot of key k, or NULL. */
 void *
 imap_get(struct imap *m, int64_t k)
@@ -461,6 +477,13 @@ struct iset {
 	uint64_t	*slots;		/* 0 = empty */
 	size_t		 cap, n;	/* cap a power of two */
 };
+
+/* Start loading the slot of k into the cache. */
+void
+iset_prefetch(const struct iset *s, uint64_t k)
+{
+	__builtin_prefetch(&s->slots[(size_t)mix64(k) & (s->cap - 1)]);
+}
 
 /* An empty set. */
 struct iset *

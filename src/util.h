@@ -40,6 +40,7 @@ struct smap	*smap_new(void);
 void		 smap_free(struct smap *);
 /* Returns a pointer to the value slot of key, or NULL if absent. */
 int64_t		*smap_get(struct smap *, const char *, size_t);
+void		 smap_prefetch(const struct smap *, const char *, size_t);
 /* Returns the slot for key, inserting it with value v if absent; *isnew set. */
 int64_t		*smap_put(struct smap *, const char *, size_t, int64_t, int *);
 size_t		 smap_count(const struct smap *);
@@ -49,6 +50,7 @@ struct imap;
 struct imap	*imap_new(size_t slot_size);
 void		 imap_free(struct imap *);
 void		*imap_get(struct imap *, int64_t);
+void		 imap_prefetch(const struct imap *, int64_t);
 void		*imap_put(struct imap *, int64_t, int *isnew);
 size_t		 imap_count(const struct imap *);
 /* Iterate: *pos starts at 0; returns the next slot and its key, NULL at end. */
@@ -60,6 +62,7 @@ struct iset	*iset_new(void);
 void		 iset_free(struct iset *);
 /* Add k (k != 0); returns 1 if it was not there yet. */
 int		 iset_add(struct iset *, uint64_t k);
+void		 iset_prefetch(const struct iset *, uint64_t k);
 size_t		 iset_count(const struct iset *);
 
 #endif

@@ -4,7 +4,9 @@
  * schema, another program's SQLite database) without touching it;
  * imports with exact per-customer aggregates, two imports adding up, an
  * aborted import leaving the checksum as it was, an import of more
- * customers than the in-memory window; keyset pages that visit every
+ * customers than the in-memory window; events resolved in one thread
+ * while another writes them, giving the store that adding them one by
+ * one gives; keyset pages that visit every
  * customer once in each order; store_import_find. The sqlite3 API is
  * used only to craft foreign files and to look behind the store's back.
  */
@@ -12,6 +14,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,6 +577,166 @@ test_window(void)
 	store_close(s);
 }
 
+/* ---- resolving in one thread, writing in another ---- */
+
+#define PIPE_N		20000
+#define PIPE_BATCH	512
+
+/* Event i of the pipeline test; customer attributes in buf. */
+static struct ingest_event
+pipe_event(int i, char *cust, char *item, char *attrs)
+{
+	static const char *const types[] = { "view", "purchase", "cart",
+	    "refund" };
+	static const char *const chans[] = { "web", "app", NULL };
+	struct ingest_event x;
+
+	snprintf(cust, 32, "p%d", (i * 7919) % 700);
+	snprintf(item, 32, "j%d", (i * 31) % 90);
+	x = ev(cust, 100000 + i / 3, types[i % 4], i % 5 ? item : NULL,
+	    i % 4 == 1 ? (double)(i % 17) : NAN);
+	x.channel = chans[i % 3];
+	x.line = i + 2;
+	if (i % 37 == 0) {
+		snprintf(attrs, 32, "{\"k\":%d}", i % 3);
+		x.cust_attrs = attrs;
+	}
+	if (i % 101 == 0)
+		x.cust_attrs = "[1";	/* refused: not an object */
+	return x;
+}
+
+struct pipe_job {
+	struct ingest		*g;
+	struct ingest_row	*rows;	/* (PIPE_N) */
+	int			 nrows;	/* resolved so far */
+	int			 refused, errors, done;
+	int64_t			 last_id;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+};
+
+static void *
+pipe_resolver(void *arg)
+{
+	struct pipe_job *j = arg;
+	char cust[32], item[32], attrs[32];
+	struct ingest_event x;
+	struct err e;
+	int i, n = 0;
+	int64_t id;
+
+	for (i = 0; i < PIPE_N; i++) {
+		x = pipe_event(i, cust, item, attrs);
+		err_clear(&e);
+		id = store_ingest_resolve(j->g, &x, &j->rows[n], &e);
+		if (id < 0) {
+			j->refused++;
+			j->errors += e.code != ERR_PARSE;
+		} else {
+			j->errors += j->last_id != 0 && id != j->last_id + 1;
+			j->last_id = id;
+			n++;
+		}
+		if (n % PIPE_BATCH == 0 || i == PIPE_N - 1) {
+			pthread_mutex_lock(&j->mu);
+			j->nrows = n;
+			j->done = i == PIPE_N - 1;
+			pthread_cond_signal(&j->cv);
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_pipeline(void)
+{
+	const char *p = path("pipe.db"), *p2 = path("pipe-twin.db");
+	char cust[32], item[32], attrs[32];
+	struct store *s[2];
+	struct ingest *g;
+	struct pipe_job j;
+	struct err e;
+	pthread_t th;
+	int i, k, okay = 1, written = 0, refused = 0, n;
+
+	/* both stores hold the same customers and items first, so that
+	 * resolving looks up the table as well as its own maps */
+	for (k = 0; k < 2; k++) {
+		err_clear(&e);
+		s[k] = store_open(k ? p2 : p, STORE_CREATE, &e);
+		g = begin(s[k], "first.csv", 0x5151, 0);
+		for (i = 0; i < 300; i++) {
+			snprintf(cust, sizeof(cust), "p%d", i * 2);
+			snprintf(item, sizeof(item), "j%d", i % 40);
+			okay &= add(g, ev(cust, 5000 + i, "view", item, NAN));
+		}
+		okay &= commit(g) == 0;
+	}
+	ok(okay, "two stores with the same first import");
+
+	/* the twin: one by one */
+	g = begin(s[1], "second.csv", 0x5252, 0);
+	for (i = 0; i < PIPE_N; i++) {
+		struct ingest_event x = pipe_event(i, cust, item, attrs);
+
+		err_clear(&e);
+		if (store_ingest_event(g, &x, &e) < 0)
+			refused++;
+	}
+	okay = commit(g) == 0;
+
+	/* the other: resolved by a thread, written here as batches come */
+	memset(&j, 0, sizeof(j));
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.cv, NULL);
+	j.rows = xcalloc(PIPE_N, sizeof(*j.rows));
+	j.g = begin(s[0], "second.csv", 0x5252, 0);
+	okay &= j.g != NULL &&
+	    pthread_create(&th, NULL, pipe_resolver, &j) == 0;
+	for (;;) {
+		int done;
+
+		pthread_mutex_lock(&j.mu);
+		while (j.nrows == written && !j.done)
+			pthread_cond_wait(&j.cv, &j.mu);
+		n = j.nrows;
+		done = j.done;
+		pthread_mutex_unlock(&j.mu);
+		err_clear(&e);
+		if (store_ingest_write(j.g, j.rows + written,
+		    (size_t)(n - written), &e) < 0) {
+			diag("store_ingest_write: %s", e.msg);
+			okay = 0;
+		}
+		written = n;
+		if (done && written == j.nrows)
+			break;
+	}
+	pthread_join(th, NULL);
+	okay &= commit(j.g) == 0;
+	ok(okay, "%d events resolved in a thread, written in another",
+	    PIPE_N);
+	ok(j.errors == 0 && j.refused == refused && refused ==
+	    (PIPE_N + 100) / 101, "%d refused the same way, ids consecutive",
+	    refused);
+	is_int(sql_int(p, "SELECT count(*) FROM events"),
+	    300 + PIPE_N - refused, "every event written once");
+	ok(checksum(s[0]) == checksum(s[1]) && checksum(s[0]) != 0,
+	    "the same store as adding them one by one");
+	is_int(sql_int(p, "SELECT count(*) FROM customers WHERE n_events != "
+	    "(SELECT count(*) FROM events WHERE customer_id = customers.id) "
+	    "OR n_items != (SELECT count(DISTINCT item_id) FROM events "
+	    "WHERE customer_id = customers.id)"), 0,
+	    "aggregates match the events");
+	free(j.rows);
+	pthread_mutex_destroy(&j.mu);
+	pthread_cond_destroy(&j.cv);
+	store_close(s[0]);
+	store_close(s[1]);
+}
+
 static int64_t
 key_int(const struct customer *c, enum store_sort k)
 {
@@ -683,7 +846,7 @@ test_paging(void)
 int
 main(void)
 {
-	plan(82);
+	plan(88);
 	snprintf(dir, sizeof(dir), "%s/t-store.XXXXXX",
 	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL) {
@@ -693,6 +856,7 @@ main(void)
 	test_open();
 	test_ingest();
 	test_window();
+	test_pipeline();
 	test_paging();
 	if (exit_status() == 0) {
 		char cmd[300 + sizeof(dir)];
