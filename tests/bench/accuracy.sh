@@ -53,15 +53,16 @@ video)
 	secs=$(since "$t0")
 	"$js" eval "$db" -q | tee "$tmp/eval.txt"
 	line=$(grep -m 1 'model *HR@10' "$tmp/eval.txt")
-	hr=$(echo "$line" | sed -n 's/.*HR@10 \([0-9.]*\) .*/\1/p')
-	nd=$(echo "$line" | sed -n 's/.*NDCG@10 \([0-9.]*\) .*/\1/p')
+	# the sampled figures come first; full ranking's follow in brackets
+	hr=$(echo "$line" | sed -n 's/^[^(]*HR@10 \([0-9.]*\) .*/\1/p')
+	nd=$(echo "$line" | sed -n 's/^[^(]*NDCG@10 \([0-9.]*\) .*/\1/p')
 	echo "Video, train --threads $threads ${extra:+$extra }(defaults" \
 	    "otherwise): $secs s of training"
 	awk -v hr="$hr" -v nd="$nd" 'BEGIN {
 		printf "HR@10   %.4f  (SASRec paper 0.7410) %s\n", hr,
-		    hr > 0.7410 ? "above" : "NOT above";
+		    (hr > 0.7410 ? "above" : "NOT above");
 		printf "NDCG@10 %.4f  (SASRec paper 0.5360) %s\n", nd,
-		    nd > 0.5360 ? "above" : "NOT above" }'
+		    (nd > 0.5360 ? "above" : "NOT above") }'
 	;;
 *)
 	echo "usage: $0 demo|video [BINARY]" >&2
