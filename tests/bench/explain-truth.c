@@ -4,8 +4,9 @@
  * (table ground_truth) whose trigger events are all in the model's window
  * (as of the customer's last event), k = the trigger's events in the
  * window; the share of them among the k events the model weighs most
- * (rollout, last-layer mean, occlusion effect), against k random events
- * of the window (the expectation, k/n) and the last k events. Prints the
+ * (rollout, last-layer mean, occlusion effect, and norm-weighted
+ * attention, below), against k random events of the window (the
+ * expectation, k/n) and the last k events. Prints the
  * means per rule and overall. Usage: explain-truth DB [MODEL]
  */
 #include "config.h"
@@ -21,12 +22,95 @@
 #include "nn.h"
 #include "store.h"
 
-#define METHODS	5	/* rollout, mean, occlusion, random, last k */
+#define METHODS	7	/* rollout, mean, occlusion, random, last k,
+				 * and two norm-weighted read-outs */
 #define MAX_HEADS	16	/* per-head shares shown too, up to this */
 
 static const char *const method_name[METHODS] = {
-	"rollout", "last-layer mean", "occlusion", "random k (k/n)", "last k"
+	"rollout", "last-layer mean", "occlusion", "random k (k/n)", "last k",
+	"norm last", "norm rollout"
 };
+/*
+ * Norm-weighted attention (Kobayashi et al., 2020): how much source j
+ * adds to query k's output in layer l, || sum_h a_h[k,j] v_h[j]
+ * Wproj_h^T ||, each row normalised to 1; the last layer's row of the
+ * last query, and the rollout of these matrices as MODEL.md rolls out
+ * attention (0.5 N + 0.5 I). Not a MODEL.md read-out: measured here
+ * beside the ones people are shown.
+ */
+static void
+norm_attention(const struct nn_model *m, struct nn_acts *a,
+    const struct tok *tok, int n, float *last, float *roll)
+{
+	const int C = m->cfg.C, H = m->cfg.H, L = m->cfg.L, dh = C / H;
+	float *P = calloc((size_t)n * H * C, sizeof(float)),
+	    *N = calloc((size_t)n * n, sizeof(float)),
+	    *R = calloc((size_t)n * n, sizeof(float)),
+	    *T2 = calloc((size_t)n * n, sizeof(float)), c[NN_MAX_C];
+	int l, h, k, j, i, q, len = n;
+
+	nn_forward(m, a, tok, &len, 1, n, NN_FULL, 0);
+	for (k = 0; k < n; k++)
+		for (j = 0; j < n; j++)
+			R[k * n + j] = k == j;
+	for (l = 0; l < L; l++) {
+		const float *qkv = a->qkv + (size_t)l * n * 3 * C,
+		    *att = a->att + (size_t)l * H * n * n,
+		    *W = m->p.proj_w + (size_t)l * C * C;
+
+		/* P[j][h] = v_h[j] Wproj[:, h's columns]^T */
+		for (j = 0; j < n; j++)
+			for (h = 0; h < H; h++)
+				for (i = 0; i < C; i++) {
+					float sum = 0;
+
+					for (q = 0; q < dh; q++)
+						sum += qkv[(size_t)j * 3 * C +
+						    2 * C + h * dh + q] *
+						    W[(size_t)i * C + h * dh + q];
+					P[((size_t)j * H + h) * C + i] = sum;
+				}
+		for (k = 0; k < n; k++) {
+			double tot = 0;
+
+			for (j = 0; j <= k; j++) {
+				double s2 = 0;
+
+				for (i = 0; i < C; i++) {
+					c[i] = 0;
+					for (h = 0; h < H; h++)
+						c[i] += att[((size_t)h * n + k) *
+						    n + j] * P[((size_t)j * H + h) *
+						    C + i];
+					s2 += (double)c[i] * c[i];
+				}
+				N[k * n + j] = (float)sqrt(s2);
+				tot += N[k * n + j];
+			}
+			for (j = 0; j < n; j++)
+				N[k * n + j] = j <= k && tot > 0 ?
+				    (float)(N[k * n + j] / tot) : 0;
+		}
+		if (l == L - 1)
+			memcpy(last, N + (size_t)(n - 1) * n, sizeof(float) * n);
+		/* R = (0.5 N + 0.5 I) R */
+		for (k = 0; k < n; k++)
+			for (j = 0; j < n; j++) {
+				double sum = 0;
+
+				for (i = 0; i < n; i++)
+					sum += (0.5 * N[k * n + i] +
+					    0.5 * (k == i)) * R[i * n + j];
+				T2[k * n + j] = (float)sum;
+			}
+		memcpy(R, T2, sizeof(float) * n * n);
+	}
+	memcpy(roll, R + (size_t)(n - 1) * n, sizeof(float) * n);
+	free(P);
+	free(N);
+	free(R);
+	free(T2);
+}
 
 struct acc {
 	double	 sum[METHODS];
@@ -58,6 +142,7 @@ main(int argc, char **argv)
 	struct explain *x;
 	struct explain_opts o;
 	struct explain_report rep;
+	struct nn_acts *acts;
 	struct err e;
 	sqlite3 *db;
 	sqlite3_stmt *st, *ev;
@@ -83,6 +168,10 @@ main(int argc, char **argv)
 	    "g.outcome = 'churn' ORDER BY g.id", -1, &st, NULL);
 	sqlite3_prepare_v2(db, "SELECT event_id FROM ground_truth_events WHERE "
 	    "truth_id = ?1", -1, &ev, NULL);
+	if ((acts = nn_acts_new(&m->cfg, 1, m->cfg.max_len, 0, &e)) == NULL) {
+		fprintf(stderr, "explain-truth: %s\n", e.msg);
+		return 1;
+	}
 	explain_opts_init(&o);
 	o.occlusion = 1;
 	o.random_sets = 0;
@@ -133,6 +222,13 @@ main(int argc, char **argv)
 		for (i = (int)rep.n - k, v[4] = 0; i < (int)rep.n; i++)
 			v[4] += trig[i];
 		v[4] /= k;
+		{
+			float nl[4096], nr2[4096];
+
+			norm_attention(m, acts, rep.tok, (int)rep.n, nl, nr2);
+			v[5] = top_share(nl, trig, (int)rep.n, k);
+			v[6] = top_share(nr2, trig, (int)rep.n, k);
+		}
 		for (r = 0; r < nr; r++)
 			if (strcmp(rules[r], rule) == 0)
 				break;
@@ -177,6 +273,7 @@ main(int argc, char **argv)
 	sqlite3_finalize(ev);
 	sqlite3_close(db);
 	explain_free(x);
+	nn_acts_free(acts);
 	nn_model_free(m);
 	store_close(s);
 	return 0;
