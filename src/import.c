@@ -763,31 +763,6 @@ struct pipeline {
 	int		 abort;		/* the writer gave up: stop reading */
 };
 
-static const char *
-arena_put(struct batch *b, const char *s, size_t n)
-{
-	size_t off = b->arena.len;
-
-	if (s == NULL)
-		return NULL;
-	buf_add(&b->arena, s, n);
-	buf_addc(&b->arena, '\0');
-	return (const char *)(uintptr_t)(off + 1);
-}
-
-static const char *
-arena_str(struct batch *b, const char *s)
-{
-	return s ? arena_put(b, s, strlen(s)) : NULL;
-}
-
-static void
-arena_fix(struct batch *b, const char **p)
-{
-	if (*p != NULL)
-		*p = b->arena.data + ((uintptr_t)*p - 1);
-}
-
 /*
  * Ids and aggregates of a batch's events, in file order; an event the
  * store refuses (such as bad attributes) becomes a rejected row. -1 with
@@ -888,15 +863,15 @@ fill_batch(struct pipeline *pl, struct batch *b)
 		if (rc == 0)
 			continue;
 		pr->ev = ev;
-		pr->ev.customer = arena_str(b, ev.customer);
-		pr->ev.type = arena_str(b, ev.type);
-		pr->ev.item = arena_str(b, ev.item);
-		pr->ev.item_name = arena_str(b, ev.item_name);
-		pr->ev.category = arena_str(b, ev.category);
-		pr->ev.channel = arena_str(b, ev.channel);
-		pr->ev.text = arena_str(b, ev.text);
-		pr->ev.attrs = arena_str(b, ev.attrs);
-		pr->ev.cust_attrs = arena_str(b, ev.cust_attrs);
+		pr->ev.customer = buf_ref_str(&b->arena, ev.customer);
+		pr->ev.type = buf_ref_str(&b->arena, ev.type);
+		pr->ev.item = buf_ref_str(&b->arena, ev.item);
+		pr->ev.item_name = buf_ref_str(&b->arena, ev.item_name);
+		pr->ev.category = buf_ref_str(&b->arena, ev.category);
+		pr->ev.channel = buf_ref_str(&b->arena, ev.channel);
+		pr->ev.text = buf_ref_str(&b->arena, ev.text);
+		pr->ev.attrs = buf_ref_str(&b->arena, ev.attrs);
+		pr->ev.cust_attrs = buf_ref_str(&b->arena, ev.cust_attrs);
 	}
 	b->pos = reader_pos(r);
 	for (i = 0; i < b->n; i++) {	/* offsets -> pointers */
@@ -904,15 +879,15 @@ fill_batch(struct pipeline *pl, struct batch *b)
 
 		if (b->rows[i].status != 1)
 			continue;
-		arena_fix(b, &e->customer);
-		arena_fix(b, &e->type);
-		arena_fix(b, &e->item);
-		arena_fix(b, &e->item_name);
-		arena_fix(b, &e->category);
-		arena_fix(b, &e->channel);
-		arena_fix(b, &e->text);
-		arena_fix(b, &e->attrs);
-		arena_fix(b, &e->cust_attrs);
+		buf_ref_fix(&b->arena, &e->customer);
+		buf_ref_fix(&b->arena, &e->type);
+		buf_ref_fix(&b->arena, &e->item);
+		buf_ref_fix(&b->arena, &e->item_name);
+		buf_ref_fix(&b->arena, &e->category);
+		buf_ref_fix(&b->arena, &e->channel);
+		buf_ref_fix(&b->arena, &e->text);
+		buf_ref_fix(&b->arena, &e->attrs);
+		buf_ref_fix(&b->arena, &e->cust_attrs);
 	}
 	if (resolve_batch(pl, b) < 0)
 		b->end = -1;

@@ -378,13 +378,6 @@ store_ingest_write(struct ingest *g, const struct ingest_row *rows,
 	return rc;
 }
 
-static void
-pend_fix(struct ingest *g, const char **p)
-{
-	if (*p != NULL)
-		*p = g->parena.data + ((uintptr_t)*p - 1);
-}
-
 /* Write the events waiting from store_ingest_event(). */
 static int
 ingest_write_pending(struct ingest *g, struct err *e)
@@ -393,26 +386,14 @@ ingest_write_pending(struct ingest *g, struct err *e)
 	int rc;
 
 	for (i = 0; i < g->npend; i++) {	/* offsets -> pointers */
-		pend_fix(g, &g->pend[i].channel);
-		pend_fix(g, &g->pend[i].text);
-		pend_fix(g, &g->pend[i].attrs);
+		buf_ref_fix(&g->parena, &g->pend[i].channel);
+		buf_ref_fix(&g->parena, &g->pend[i].text);
+		buf_ref_fix(&g->parena, &g->pend[i].attrs);
 	}
 	rc = store_ingest_write(g, g->pend, g->npend, e);
 	g->npend = 0;
 	buf_reset(&g->parena);
 	return rc;
-}
-
-/* A string into the arena, as its offset + 1 (NULL stays NULL). */
-static const char *
-pend_string(struct ingest *g, const char *v)
-{
-	size_t off = g->parena.len + 1;
-
-	if (v == NULL)
-		return NULL;
-	buf_add(&g->parena, v, strlen(v) + 1);
-	return (const char *)(uintptr_t)off;
 }
 
 /* The import with this content hash, if any. */
@@ -1037,9 +1018,9 @@ store_ingest_event(struct ingest *g, const struct ingest_event *ev,
 	p = &g->pend[g->npend];
 	if ((eid = store_ingest_resolve(g, ev, p, e)) < 0)
 		return -1;
-	p->channel = pend_string(g, p->channel);
-	p->text = pend_string(g, p->text);
-	p->attrs = pend_string(g, p->attrs);
+	p->channel = buf_ref_str(&g->parena, p->channel);
+	p->text = buf_ref_str(&g->parena, p->text);
+	p->attrs = buf_ref_str(&g->parena, p->attrs);
 	g->npend++;
 	return eid;
 }

@@ -120,6 +120,26 @@ buf_add(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+/* s appended with its NUL, as a reference (offset + 1); NULL stays NULL. */
+const char *
+buf_ref_str(struct buf *b, const char *s)
+{
+	size_t off = b->len + 1;
+
+	if (s == NULL)
+		return NULL;
+	buf_add(b, s, strlen(s) + 1);
+	return (const char *)(uintptr_t)off;
+}
+
+/* A reference from buf_ref_str() made a pointer into b. */
+void
+buf_ref_fix(const struct buf *b, const char **p)
+{
+	if (*p != NULL)
+		*p = b->data + ((uintptr_t)*p - 1);
+}
+
 /* Append a string. */
 void
 buf_adds(struct buf *b, const char *s)

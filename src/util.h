@@ -30,6 +30,14 @@ void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Append s (len bytes) as a JSON string literal, quotes included. */
 void	 buf_add_json_str(struct buf *, const char *, size_t);
+/*
+ * Strings kept in a growing buffer by reference: buf_ref_str() appends s
+ * with its NUL and returns its offset + 1 in pointer's clothing (NULL
+ * stays NULL), which survives the buffer moving; once nothing more is
+ * added, buf_ref_fix() turns such a reference into a real pointer.
+ */
+const char	*buf_ref_str(struct buf *, const char *s);
+void		 buf_ref_fix(const struct buf *, const char **);
 
 /* 64-bit hash of bytes (not cryptographic; stable across machines). */
 uint64_t hash_bytes(const void *, size_t, uint64_t seed);
