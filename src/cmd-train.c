@@ -35,8 +35,8 @@ static const struct opt train_opt_table[] = {
 	{ "weight-decay", 0, "W", "AdamW weight decay (default 0.01)" },
 	{ "warmup", 0, "STEPS", "learning-rate warm-up (default 1% of the "
 	    "steps)" },
-	{ "negatives", 0, "K", "sampled items per step for the next-item "
-	    "loss (default 256)" },
+	{ "negatives", 0, "K", "next-item loss against K items sampled per "
+	    "step; 0: every item, the full softmax (default 0)" },
 	{ "horizon", 0, "DAYS", "churn: no activity for this long (default "
 	    "30)" },
 	{ "cutoff", 0, "TIME", "churn: the cut-off T (default: the last "
@@ -171,7 +171,7 @@ train_parse(struct optval *ov, struct train_opts *o)
 	    opt_int(ov, "threads", o->threads, 1, 256, &v[7], &e) < 0 ||
 	    opt_int(ov, "seed", 1, 0, INT64_MAX, &v[8], &e) < 0 ||
 	    opt_int(ov, "patience", o->patience, 1, 100000, &v[9], &e) < 0 ||
-	    opt_int(ov, "negatives", o->negatives, 1, 1 << 20, &v[10],
+	    opt_int(ov, "negatives", o->negatives, 0, 1 << 20, &v[10],
 	    &e) < 0 ||
 	    opt_int(ov, "cache-mb", (int64_t)o->cache_mb, 1, 1 << 22, &v[11],
 	    &e) < 0 ||

@@ -169,6 +169,7 @@ struct tloss {
 	float			*dlogits, *z, *et, *dz, *sneg, *deneg;
 	float			*row;		/* (K + 1) one softmax row */
 	int			*rows;
+	int			 chunk;		/* rows scored at a time */
 };
 void	tloss_init(struct tloss *, const struct nn_model *, int B, int T,
 	    int K);

@@ -5,8 +5,9 @@
  * own activations and gradients, adds the gradients in thread order
  * (so the same seed and thread count give the same model, byte for
  * byte), clips them and takes an AdamW step. Losses: next-type cross
- * entropy at every position, next item by a sampled softmax against
- * shared uniform negatives through the tied item embedding, churn binary
+ * entropy at every position, next item by a softmax over every item or
+ * a sampled one against shared uniform negatives, through the tied item
+ * embedding, churn binary
  * cross entropy at the last position of each churn window. After each
  * epoch the validation split scores the model; the best is kept.
  */
@@ -29,6 +30,8 @@
 
 /* Windows sorted by length together before being cut into batches. */
 #define BUCKET_BATCHES	32
+/* Next-item scores at a time (loss_item): rows of K scores, at least one. */
+#define ITEM_CHUNK	(1 << 22)
 /* Customers in the validation split of the churn task: 1 in this many. */
 #define CHURN_HOLDOUT	10
 
@@ -52,7 +55,7 @@ train_opts_init(struct train_opts *o)
 	o->threads = 2;
 	o->seed = 1;
 	o->patience = 5;
-	o->negatives = 256;
+	o->negatives = 0;	/* every item */
 	o->cache_mb = 1024;
 	o->churn_cutoffs = 6;
 }
@@ -111,6 +114,7 @@ struct trainer {
 	int			*neg;		/* (K) this step's negatives */
 	float			*eneg;		/* (K, C) their embeddings */
 	int			 K;
+	int			 full;		/* the negatives: every item */
 	int64_t			 n_type, n_item, n_churn; /* the batch's */
 	struct nn_rng		 rng;
 	uint64_t		 drop_seed;	/* this step's */
@@ -135,6 +139,7 @@ void
 tloss_init(struct tloss *l, const struct nn_model *m, int B, int T, int K)
 {
 	const size_t BT = (size_t)B * T, C = (size_t)m->cfg.C;
+	size_t rows;
 
 	memset(l, 0, sizeof(*l));
 	l->m = m;
@@ -144,7 +149,10 @@ tloss_init(struct tloss *l, const struct nn_model *m, int B, int T, int K)
 	l->z = xcalloc(BT * C, sizeof(float));
 	l->et = xcalloc(BT * C, sizeof(float));
 	l->dz = xcalloc(BT * C, sizeof(float));
-	l->sneg = xcalloc(BT * (size_t)(K > 0 ? K : 1), sizeof(float));
+	/* loss_item's scores, a chunk of rows at a time */
+	rows = K < ITEM_CHUNK ? ITEM_CHUNK / (K > 0 ? K : 1) : 1;
+	l->chunk = (int)(rows < BT ? rows : BT);
+	l->sneg = xcalloc((size_t)l->chunk * (K > 0 ? K : 1), sizeof(float));
 	l->deneg = xcalloc((size_t)(K > 0 ? K : 1) * C, sizeof(float));
 	l->rows = xcalloc(BT, sizeof(int));
 	l->row = xcalloc((size_t)(K > 0 ? K : 1) + 1, sizeof(float));
@@ -199,8 +207,10 @@ loss_type(struct tloss *l, struct nn_acts *a, struct nn_grads *g,
 
 /*
  * Next item: a softmax over the true item and the step's K shared
- * negatives (a negative equal to the target is left out), through the
- * item embedding tied to the input's.
+ * negatives (a negative equal to the target is left out; with every item
+ * as a negative, the full softmax), through the item embedding tied to
+ * the input's. Rows go ITEM_CHUNK / K at a time, so the scores take the
+ * same memory whatever the batch.
  */
 static void
 loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
@@ -208,8 +218,9 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 {
 	const struct nn_model *m = l->m;
 	const int C = m->cfg.C, K = l->K, BT = tb->b * tb->t;
+	const int chunk = l->chunk;
 	float *gE = gr->p.emb_item;
-	int r, j, np = 0, c;
+	int r, j, j0, nc, np = 0, c;
 
 	for (r = 0; r < BT; r++)
 		if (tb->ti[r] > TOK_UNK)
@@ -222,37 +233,43 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 		memcpy(l->et + (size_t)j * C, m->p.emb_item +
 		    (size_t)tb->ti[l->rows[j]] * C, sizeof(float) * C);
 	}
-	/* sneg(np, K) = Z . Eneg^T */
-	nn_matmul_forward(l->sneg, l->z, l->eneg, NULL, np, C, K);
 	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
-	for (j = 0; j < np; j++) {
-		const int y = tb->ti[l->rows[j]];
-		const float *zj = l->z + (size_t)j * C, *ej = l->et + (size_t)j * C;
-		float *sn = l->sneg + (size_t)j * K, *row = l->row, s0 = 0, d0;
-		float *dzj = l->dz + (size_t)j * C, *ge = gE + (size_t)y * C;
-
-		for (c = 0; c < C; c++)
-			s0 += zj[c] * ej[c];
-		/* the row [true, negatives...], a negative equal to the
-		 * target left out, through the vector softmax */
-		row[0] = s0;
-		for (c = 0; c < K; c++)
-			row[c + 1] = l->neg[c] != y ? sn[c] : -INFINITY;
-		nn_softmax_forward(row, row, 1, K + 1);
-		l->item += -logf(row[0] > 1e-30f ? row[0] : 1e-30f);
-		l->c_item++;
-		d0 = (row[0] - 1.0f) * scale;
-		for (c = 0; c < K; c++)
-			sn[c] = l->neg[c] != y ? row[c + 1] * scale : 0;
-		for (c = 0; c < C; c++) {
-			dzj[c] += d0 * ej[c];
-			ge[c] += d0 * zj[c];
-		}
-	}
-	/* dZ += dS . Eneg; dEneg = dS^T . Z */
 	memset(l->deneg, 0, sizeof(float) * (size_t)K * C);
-	nn_matmul_backward(l->dz, l->deneg, NULL, l->sneg, l->z, l->eneg, np,
-	    C, K);
+	for (j0 = 0; j0 < np; j0 += nc) {
+		nc = np - j0 < chunk ? np - j0 : chunk;
+		/* sneg(nc, K) = Z . Eneg^T */
+		nn_matmul_forward(l->sneg, l->z + (size_t)j0 * C, l->eneg,
+		    NULL, nc, C, K);
+		for (j = j0; j < j0 + nc; j++) {
+			const int y = tb->ti[l->rows[j]];
+			const float *zj = l->z + (size_t)j * C;
+			const float *ej = l->et + (size_t)j * C;
+			float *sn = l->sneg + (size_t)(j - j0) * K, *row = l->row;
+			float *dzj = l->dz + (size_t)j * C, s0 = 0, d0;
+			float *ge = gE + (size_t)y * C;
+
+			for (c = 0; c < C; c++)
+				s0 += zj[c] * ej[c];
+			/* the row [true, negatives...], a negative equal to
+			 * the target left out, through the vector softmax */
+			row[0] = s0;
+			for (c = 0; c < K; c++)
+				row[c + 1] = l->neg[c] != y ? sn[c] : -INFINITY;
+			nn_softmax_forward(row, row, 1, K + 1);
+			l->item += -logf(row[0] > 1e-30f ? row[0] : 1e-30f);
+			l->c_item++;
+			d0 = (row[0] - 1.0f) * scale;
+			for (c = 0; c < K; c++)
+				sn[c] = l->neg[c] != y ? row[c + 1] * scale : 0;
+			for (c = 0; c < C; c++) {
+				dzj[c] += d0 * ej[c];
+				ge[c] += d0 * zj[c];
+			}
+		}
+		/* dZ += dS . Eneg; dEneg += dS^T . Z */
+		nn_matmul_backward(l->dz + (size_t)j0 * C, l->deneg, NULL,
+		    l->sneg, l->z + (size_t)j0 * C, l->eneg, nc, C, K);
+	}
 	for (j = 0; j < K; j++) {
 		float *ge = gE + (size_t)l->neg[j] * C;
 		const float *d = l->deneg + (size_t)j * C;
@@ -463,9 +480,10 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 				tr->n_item += set->ti[x->off + k] > TOK_UNK;
 			}
 	}
-	/* the step's negatives, uniform over the known items */
+	/* the step's negatives, uniform over the known items (or all) */
 	for (k = 0; k < tr->K; k++) {
-		tr->neg[k] = NI > TOK_UNK + 1 ? TOK_UNK + 1 +
+		tr->neg[k] = tr->full ? TOK_UNK + 1 + k :
+		    NI > TOK_UNK + 1 ? TOK_UNK + 1 +
 		    (int)(nn_rng_u64(&tr->rng) % (uint64_t)(NI - TOK_UNK - 1)) :
 		    TOK_UNK;
 		memcpy(tr->eneg + (size_t)k * C, m->p.emb_item +
@@ -843,7 +861,11 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 	nn_model_init_random(tr.m, &rng);
 	nn_rng_seed(&tr.rng, o->seed ^ 0x7472616e);
 	tr.o = o;
-	tr.K = o->negatives;
+	/* 0, or as many as there are: every item, the full softmax */
+	tr.K = cfg.n_items - TOK_UNK - 1;
+	tr.full = o->negatives == 0 || o->negatives >= tr.K;
+	if (!tr.full)
+		tr.K = o->negatives;
 	tr.neg = xcalloc((size_t)tr.K, sizeof(int));
 	tr.eneg = xcalloc((size_t)tr.K * cfg.C, sizeof(float));
 	if ((tr.mo = nn_grads_new(tr.m, e)) == NULL ||

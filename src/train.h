@@ -38,7 +38,8 @@ struct train_opts {
 	uint64_t	 seed;
 	int		 all;		/* no held-out data */
 	int		 patience;	/* epochs without improvement */
-	int		 negatives;	/* sampled items per step (next item) */
+	int		 negatives;	/* sampled items per step (next
+					 * item); 0 every item */
 	size_t		 cache_mb;	/* windows kept between epochs */
 	int		 churn_cutoffs;	/* training cut-offs, a horizon apart */
 	const char	*name;		/* model name, NULL: m<k> */

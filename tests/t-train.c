@@ -1126,7 +1126,7 @@ test_reference(void)
 	struct tbatch tb;
 	struct step st;
 	int64_t cnt[3] = { 0, 0, 0 };
-	double worst = 0, part, total, head_item = 0, input_item = 0;
+	double worst = 0, part, total, head_item = 0, input_item = 0, item;
 	size_t i, nt = nn_tensor_count(cfg);
 	int fi, k, found;
 	static const char *const pn[3] = { "type", "item", "churn" };
@@ -1208,6 +1208,59 @@ test_reference(void)
 	    "emb.item: the next-item head's part (up to %.3g) and the input's "
 	    "(up to %.3g) are each far above the tolerance", head_item,
 	    input_item);
+
+	/* scored a few rows at a time: the same loss and gradients */
+	st.tasks = TRAIN_ALL_TASKS;
+	step_run(fm, a, g, &l, &tb, &st, 0, 1);
+	item = l.item;
+	l.chunk = 3;
+	step_run(fm, a, gh, &l, &tb, &st, 0, 1);
+	ok(fabs(l.item - item) <= 1e-5 * fmax(1, fabs(item)) &&
+	    grads_diff(gh, g) <= 1e-6, "next item scored 3 rows at a time: "
+	    "loss %.7f (all at once %.7f), gradients within %.2g", l.item,
+	    item, grads_diff(gh, g));
+	tloss_release(&l);
+
+	/* every item as a negative: the full softmax, by plain loops */
+	{
+		const int NI = cfg->n_items, C = cfg->C;
+		int *all = xcalloc((size_t)NI, sizeof(int)), r, j, c, n = 0;
+		double want = 0, mx, se, sc, sy = 0;
+
+		for (j = 0; j < NI - 2; j++)
+			all[j] = j + 2;
+		free(st.eneg);
+		st.K = NI - 2;
+		st.neg = all;
+		st.eneg = xcalloc((size_t)st.K * C, sizeof(float));
+		st.tasks = TRAIN_ITEM;
+		tloss_init(&l, fm, fx.B, fx.T, st.K);
+		step_run(fm, a, gh, &l, &tb, &st, 0, 0);
+		for (r = 0; r < tb.b * tb.t; r++) {
+			const float *z = a->lnf + (size_t)r * C;
+
+			if (tb.ti[r] <= TOK_UNK)
+				continue;
+			for (mx = -INFINITY, se = 0, j = 2; j < NI; j++) {
+				for (sc = 0, c = 0; c < C; c++)
+					sc += (double)z[c] *
+					    fm->p.emb_item[(size_t)j * C + c];
+				if (j == tb.ti[r])
+					sy = sc;
+				if (sc > mx) {
+					se = se * exp(mx - sc) + 1;
+					mx = sc;
+				} else
+					se += exp(sc - mx);
+			}
+			want += mx + log(se) - sy;
+			n++;
+		}
+		ok(n == l.c_item && fabs(l.item - want) <= 1e-4 * fmax(1, want),
+		    "full softmax over %d items: loss %.6f, plain loops %.6f "
+		    "over %d targets", NI - 2, l.item, want, n);
+		free(all);
+	}
 	free(st.eneg);
 	tloss_release(&l);
 	tbatch_release(&tb);
@@ -1541,7 +1594,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(106);
+	plan(108);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();

@@ -5,8 +5,8 @@
 #
 #  1. imports Video.txt (--preset sasrec) into a fresh store and runs
 #     `journeyscope train STORE --epochs E --max-len 50 --threads 2 -q`,
-#     the defaults otherwise (d 64, 2 layers, 2 heads, batch 128, dropout
-#     0.2, 256 negatives); its "N tokens/s on T threads" line counts the
+#     --negatives K, the defaults otherwise (d 64, 2 layers, 2 heads,
+#     batch 128, dropout 0.2; K = 0, every item, is the default); its "N tokens/s on T threads" line counts the
 #     real (non-padding) input tokens per second of training steps only;
 #  2. runs tests/bench/train_torch.py: the same network, loss, optimiser,
 #     batch size, windows and batching in eager PyTorch, float32,
@@ -28,7 +28,7 @@
 # every matrix product of the forward and the backward pass. Per epoch,
 # with N = real input tokens, P = sum over windows of n (n + 1) / 2,
 # I = positions with an item target (known item), d = 64, L = 2,
-# NT = 3 types, K = 256 negatives:
+# NT = 3 types, K negatives (the n_items - 2 known items when K = 0):
 #
 #   linear layers  72 d^2 L N      per token and layer 2 (3d^2 + d^2 + 4d^2
 #                                  + 4d^2) = 24 d^2 forward, twice that
@@ -37,7 +37,8 @@
 #                                  2d each forward; dA = dO V^T, dV = A^T dO,
 #                                  dQ = dS K, dK = dS^T Q 2d each backward
 #   type head      6 d NT N        2 d NT forward, 4 d NT backward
-#   item head      6 d (K + 1) I   the K shared negatives and the true item:
+#   item head      6 d (K + 1) I   the K shared negatives and the true item
+#                                  (K + 1 counted for the full softmax too):
 #                                  2d each forward, 4d each backward
 #
 # training FLOP/s = (FLOPs of an epoch / steps of an epoch) x steps/s,
@@ -45,7 +46,8 @@
 # dropout, embedding sums and AdamW are not counted (not matrix products).
 # N, P and I come from train_torch.py, which builds the same windows.
 #
-# usage: tests/bench/train.sh ; env EPOCHS (2), DATA (the Video.txt),
+# usage: tests/bench/train.sh ; env EPOCHS (2), NEGATIVES (0: every item,
+#        the default of train; 256 sampled is the cheaper head), DATA (the Video.txt),
 #        JS (src/journeyscope), PYTHON (/usr/bin/python3),
 #        TORCH_OMP_WAIT_POLICY (auto | passive | active), KEEP (a
 #        directory to keep the store and the logs in), STRICT=1 (exit 3
@@ -60,6 +62,7 @@ js=${JS:-$top/src/journeyscope}
 data=${DATA:-/work/shared/data/sasrec-video/Video.txt}
 epochs=${EPOCHS:-2}
 maxlen=50
+negatives=${NEGATIVES:-0}
 threads=2
 policy=${TORCH_OMP_WAIT_POLICY:-auto}
 export LC_ALL=C
@@ -111,7 +114,7 @@ rm -f "$db" "$db"-*
     { cat "$out/import.txt" >&2; echo "train.sh: import failed" >&2; exit 1; }
 t0=$(now)
 if ! "$js" train "$db" --epochs "$epochs" --max-len "$maxlen" \
-    --threads "$threads" -q >"$out/js-train.txt" 2>&1; then
+    --negatives "$negatives" --threads "$threads" -q >"$out/js-train.txt" 2>&1; then
 	cat "$out/js-train.txt" >&2
 	echo "train.sh: journeyscope train failed" >&2
 	exit 1
@@ -134,7 +137,7 @@ torch_env() {
 	env OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
 	    MKL_NUM_THREADS=$threads OMP_WAIT_POLICY="$1" "$py" \
 	    "$here/train_torch.py" "$data" --max-len "$maxlen" \
-	    --threads "$threads" "${@:2}"
+	    --negatives "$negatives" --threads "$threads" "${@:2}"
 }
 if [ "$policy" = auto ]; then
 	best=0
@@ -186,7 +189,9 @@ echo "windows $(val windows "$out/torch-train.txt"), per epoch: $S steps,"\
     "load (1, 5, 15 min) at:$loads"
 
 awk -v jt="$js_tps" -v tt="$t_tps" -v p1="$p1" -v p2="$p2" -v N="$N" \
-    -v P="$P" -v I="$I" -v S="$S" -v NT="$NT" -v d=64 -v L=2 -v K=256 \
+    -v P="$P" -v I="$I" -v S="$S" -v NT="$NT" -v d=64 -v L=2 \
+    -v K="$(awk -v k="$negatives" -v ni="$(val n_items "$out/torch-train.txt")" \
+    'BEGIN { print (k == 0 || k >= ni - 2) ? ni - 2 : k }')" \
     -v strict="${STRICT:-0}" 'BEGIN {
 	peak = p1 > p2 ? p1 : p2
 	lin = 72 * d * d * L * N

@@ -33,8 +33,10 @@ train.sh also sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS):
 - the loss (train.c's tloss_batch): next-type cross entropy at every
   position with a target (mean) + next-item softmax over the true item
   and K negatives shared by the step, uniform over the known items
-  (indices 2..n_items-1), through the tied item embedding, a negative
-  equal to the target left out (mean over positions with an item target).
+  (indices 2..n_items-1), or with K = 0 every known item (the full
+  softmax, journeyscope's default), through the tied item embedding, a
+  negative equal to the target left out (mean over positions with an item
+  target).
 - the optimiser: AdamW (beta 0.9 / 0.98, eps 1e-8, lr 1e-3 with linear
   warm-up over 1% of the steps then cosine to 10%), weight decay 0.01 on
   the linear layers' matrices only (qkv, proj, fc, mlp proj, type head),
@@ -313,13 +315,22 @@ def lr_at(lr, s, total, warmup):
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * f)))
 
 
+
+def negatives(k, ni):
+    """A step's negatives: k uniform over the known items, or (k = 0, or k
+    at least their number) every known item, as train.c chooses."""
+    if k == 0 or k >= ni - TOK_UNK - 1:
+        return torch.arange(TOK_UNK + 1, ni)
+    return torch.randint(TOK_UNK + 1, ni, (k,))
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--max-len", type=int, default=50)
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--negatives", type=int, default=256)
+    ap.add_argument("--negatives", type=int, default=0,
+                    help="K sampled per step; 0: every item (default)")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=2)
@@ -367,8 +378,9 @@ def main(argv):
     if not a.no_check:
         idx = plan_epoch(lens, a.batch, np.random.default_rng(99))[0][:16]
         tok, ln, tt, ti = pack(wins, idx)
-        neg = torch.randint(TOK_UNK + 1, NI, (a.negatives,))
-        neg[0] = int(ti[0, 0]) if int(ti[0, 0]) > TOK_UNK else neg[0]
+        neg = negatives(a.negatives, NI)
+        if 0 < a.negatives < NI - TOK_UNK - 1 and int(ti[0, 0]) > TOK_UNK:
+            neg[0] = int(ti[0, 0])
         net = Net(NT, NI, a.dim, a.layers, a.heads, a.max_len, a.dropout)
         ez, et, ei = check(net, cfg, tok, ln, tt, ti, neg)
         ok = max(ez, et, ei) <= 1e-4
@@ -402,7 +414,7 @@ def main(argv):
             t0 = time.perf_counter()
             for g in opt.param_groups:
                 g["lr"] = lr_at(a.lr, step, total, warmup)
-            neg = torch.randint(TOK_UNK + 1, NI, (a.negatives,))
+            neg = negatives(a.negatives, NI)
             z = net(tok, ln)
             lt, li = net.losses(z, tt, ti, neg)
             loss = lt + li
