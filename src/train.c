@@ -7,9 +7,9 @@
  * byte), clips them and takes an AdamW step. Losses: next-type cross
  * entropy at every position, next item by a softmax over every item or
  * a sampled one against shared uniform negatives, through the tied item
- * embedding, churn binary
- * cross entropy at the last position of each churn window. After each
- * epoch the validation split scores the model; the best is kept.
+ * embedding, churn binary cross entropy at the last position of each
+ * churn window. After each epoch the validation split scores the model;
+ * the best is kept.
  */
 #include "config.h"
 #include "train.h"
