@@ -112,7 +112,9 @@ struct trainer {
 	int			 quit;
 	const struct tset	*set;		/* the step's windows */
 	int			*neg;		/* (K) this step's negatives */
-	float			*eneg;		/* (K, C) their embeddings */
+	const float		*eneg;		/* (K, C) their embeddings: */
+	float			*eneg_buf;	/* sampled, copied here; every
+						 * item, the model's own */
 	int			 K;
 	int			 full;		/* the negatives: every item */
 	int64_t			 n_type, n_item, n_churn; /* the batch's */
@@ -139,6 +141,7 @@ void
 tloss_init(struct tloss *l, const struct nn_model *m, int B, int T, int K)
 {
 	const size_t BT = (size_t)B * T, C = (size_t)m->cfg.C;
+	const size_t K1 = K > 0 ? (size_t)K : 1;	/* buffers never empty */
 	size_t rows;
 
 	memset(l, 0, sizeof(*l));
@@ -150,12 +153,12 @@ tloss_init(struct tloss *l, const struct nn_model *m, int B, int T, int K)
 	l->et = xcalloc(BT * C, sizeof(float));
 	l->dz = xcalloc(BT * C, sizeof(float));
 	/* loss_item's scores, a chunk of rows at a time */
-	rows = K < ITEM_CHUNK ? ITEM_CHUNK / (K > 0 ? K : 1) : 1;
+	rows = K1 < ITEM_CHUNK ? ITEM_CHUNK / K1 : 1;
 	l->chunk = (int)(rows < BT ? rows : BT);
-	l->sneg = xcalloc((size_t)l->chunk * (K > 0 ? K : 1), sizeof(float));
-	l->deneg = xcalloc((size_t)(K > 0 ? K : 1) * C, sizeof(float));
+	l->sneg = xcalloc((size_t)l->chunk * K1, sizeof(float));
+	l->deneg = xcalloc(K1 * C, sizeof(float));
 	l->rows = xcalloc(BT, sizeof(int));
-	l->row = xcalloc((size_t)(K > 0 ? K : 1) + 1, sizeof(float));
+	l->row = xcalloc(K1 + 1, sizeof(float));
 }
 
 void
@@ -480,13 +483,12 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 				tr->n_item += set->ti[x->off + k] > TOK_UNK;
 			}
 	}
-	/* the step's negatives, uniform over the known items (or all) */
-	for (k = 0; k < tr->K; k++) {
-		tr->neg[k] = tr->full ? TOK_UNK + 1 + k :
-		    NI > TOK_UNK + 1 ? TOK_UNK + 1 +
+	/* the step's negatives, uniform over the known items */
+	for (k = 0; !tr->full && k < tr->K; k++) {
+		tr->neg[k] = NI > TOK_UNK + 1 ? TOK_UNK + 1 +
 		    (int)(nn_rng_u64(&tr->rng) % (uint64_t)(NI - TOK_UNK - 1)) :
 		    TOK_UNK;
-		memcpy(tr->eneg + (size_t)k * C, m->p.emb_item +
+		memcpy(tr->eneg_buf + (size_t)k * C, m->p.emb_item +
 		    (size_t)tr->neg[k] * C, sizeof(float) * C);
 	}
 	tr->drop_seed = nn_rng_u64(&tr->rng);
@@ -867,7 +869,14 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 	if (!tr.full)
 		tr.K = o->negatives;
 	tr.neg = xcalloc((size_t)tr.K, sizeof(int));
-	tr.eneg = xcalloc((size_t)tr.K * cfg.C, sizeof(float));
+	if (tr.full) {
+		/* the items in order, read where the optimiser keeps them */
+		for (i = 0; i < tr.K; i++)
+			tr.neg[i] = TOK_UNK + 1 + i;
+		tr.eneg = tr.m->p.emb_item + (size_t)(TOK_UNK + 1) * cfg.C;
+	} else
+		tr.eneg = tr.eneg_buf = xcalloc((size_t)tr.K * cfg.C,
+		    sizeof(float));
 	if ((tr.mo = nn_grads_new(tr.m, e)) == NULL ||
 	    (tr.ve = nn_grads_new(tr.m, e)) == NULL)
 		goto out;
@@ -1066,7 +1075,7 @@ out:
 		worker_release(&tr.w[i]);
 	free(tr.w);
 	free(tr.neg);
-	free(tr.eneg);
+	free(tr.eneg_buf);
 	nn_grads_free(tr.mo);
 	nn_grads_free(tr.ve);
 	nn_model_free(tr.m);
