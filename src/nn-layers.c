@@ -204,9 +204,9 @@ nn_matmul_forward(float *out, const float *inp, const float *w,
 	    1.0f, inp, C, w, C, bias != NULL ? 1.0f : 0.0f, out, OC);
 }
 
-/* Softmax of x[0..n) in place. */
-static inline __attribute__((always_inline)) void
-softmax_row(float *x, int n)
+/* x[j] <- exp(x[j] - max x) in place; returns the sum, *max the max. */
+static inline __attribute__((always_inline)) float
+exp_shifted(float *x, int n, float *max)
 {
 	v8f vm = set8(-INFINITY), acc = set8(0), e;
 	float m, s;
@@ -227,7 +227,18 @@ softmax_row(float *x, int n)
 		x[j] = exp1(x[j] - m);
 		s += x[j];
 	}
-	s = 1.0f / s;
+	*max = m;
+	return s;
+}
+
+/* Softmax of x[0..n) in place. */
+static inline __attribute__((always_inline)) void
+softmax_row(float *x, int n)
+{
+	float m, s;
+	int j;
+
+	s = 1.0f / exp_shifted(x, n, &m);
 	for (j = 0; j + 8 <= n; j += 8)
 		st8(x + j, ld8(x + j) * s);
 	for (; j < n; j++)
@@ -382,6 +393,31 @@ nn_softmax_forward(float *probs, const float *logits, int N, int V)
 			    sizeof(float) * V);
 		softmax_row(probs + (size_t)i * V, V);
 	}
+}
+
+/*
+ * Softmax cross entropy of one row in place: returns -log p[y] and
+ * leaves x = scale (p - onehot(y)), scale times the loss's gradient.
+ * Three passes (max; exp and sum; scale), against softmax_row's three
+ * plus a copy in and a pass out.
+ */
+NN_VEC float
+nn_softmax_xent_row(float *x, int n, int y, float scale)
+{
+	const float sy = x[y];
+	float m, s, k;
+	v8f vk;
+	int j;
+
+	s = exp_shifted(x, n, &m);
+	k = scale / s;
+	vk = set8(k);
+	for (j = 0; j + 8 <= n; j += 8)
+		st8(x + j, ld8(x + j) * vk);
+	for (; j < n; j++)
+		x[j] *= k;
+	x[y] -= scale;
+	return m + logf(s) - sy;
 }
 
 /* The churn head: a dot product and a sigmoid. */

@@ -357,6 +357,11 @@ void	nn_gelu_backward(float *dinp, const float *dout, const float *inp,
 	    int N);
 /* probs(N, V) = softmax of each row of logits. */
 void	nn_softmax_forward(float *probs, const float *logits, int N, int V);
+/*
+ * One row of a softmax cross entropy in place: returns -log p[y], leaves
+ * x = scale (softmax(x) - onehot(y)).
+ */
+float	nn_softmax_xent_row(float *x, int n, int y, float scale);
 /* logit(B) = z(B, C) . w + b[0]; prob = sigmoid(logit). */
 void	nn_churn_forward(float *prob, float *logit, const float *z,
 	    const float *w, const float *b, int B, int C);

@@ -162,6 +162,8 @@ struct tloss {
 	int			 K;
 	const int		*neg;		/* (K) borrowed, per step */
 	const float		*eneg;		/* (K, C) their embeddings */
+	int			 full;		/* neg: the K known items in
+						 * order (the full softmax) */
 	int64_t			 n_type, n_item, n_churn;
 	double			 type, item, churn;	/* sums, this batch */
 	int64_t			 c_type, c_item, c_churn;

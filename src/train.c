@@ -209,6 +209,37 @@ loss_type(struct tloss *l, struct nn_acts *a, struct nn_grads *g,
 }
 
 /*
+ * The full softmax (l->full: the negatives are the K known items in
+ * order, the target among them): each row's scores turn into its
+ * gradient in place, and the embeddings' part goes straight into their
+ * gradient's rows. dz (np, C) zeroed by the caller.
+ */
+static void
+item_full(struct tloss *l, float *gE, const struct tbatch *tb, float scale,
+    int np)
+{
+	const int C = l->m->cfg.C, K = l->K, chunk = l->chunk;
+	float *gneg = gE + (size_t)(TOK_UNK + 1) * C;
+	int j, j0, nc;
+
+	for (j0 = 0; j0 < np; j0 += nc) {
+		nc = np - j0 < chunk ? np - j0 : chunk;
+		nn_matmul_forward(l->sneg, l->z + (size_t)j0 * C, l->eneg,
+		    NULL, nc, C, K);
+		for (j = j0; j < j0 + nc; j++) {
+			const int y = tb->ti[l->rows[j]] - (TOK_UNK + 1);
+
+			assert(y >= 0 && y < K);
+			l->item += nn_softmax_xent_row(l->sneg +
+			    (size_t)(j - j0) * K, K, y, scale);
+			l->c_item++;
+		}
+		nn_matmul_backward(l->dz + (size_t)j0 * C, gneg, NULL,
+		    l->sneg, l->z + (size_t)j0 * C, l->eneg, nc, C, K);
+	}
+}
+
+/*
  * Next item: a softmax over the true item and the step's K shared
  * negatives (a negative equal to the target is left out; with every item
  * as a negative, the full softmax), through the item embedding tied to
@@ -233,10 +264,15 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 	for (j = 0; j < np; j++) {
 		memcpy(l->z + (size_t)j * C, a->lnf + (size_t)l->rows[j] * C,
 		    sizeof(float) * C);
-		memcpy(l->et + (size_t)j * C, m->p.emb_item +
-		    (size_t)tb->ti[l->rows[j]] * C, sizeof(float) * C);
+		if (!l->full)
+			memcpy(l->et + (size_t)j * C, m->p.emb_item +
+			    (size_t)tb->ti[l->rows[j]] * C, sizeof(float) * C);
 	}
 	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
+	if (l->full) {
+		item_full(l, gE, tb, scale, np);
+		goto out;
+	}
 	memset(l->deneg, 0, sizeof(float) * (size_t)K * C);
 	for (j0 = 0; j0 < np; j0 += nc) {
 		nc = np - j0 < chunk ? np - j0 : chunk;
@@ -280,6 +316,7 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 		for (c = 0; c < C; c++)
 			ge[c] += d[c];
 	}
+out:
 	for (j = 0; j < np; j++) {
 		float *dl = l->dlnf + (size_t)l->rows[j] * C;
 		const float *d = l->dz + (size_t)j * C;
@@ -361,6 +398,7 @@ worker_step(struct worker *w)
 	w->l.tasks = tr->tasks;
 	w->l.neg = tr->neg;
 	w->l.eneg = tr->eneg;
+	w->l.full = tr->full;
 	w->l.n_type = tr->n_type;
 	w->l.n_item = tr->n_item;
 	w->l.n_churn = tr->n_churn;

@@ -1041,6 +1041,7 @@ struct step {
 	unsigned	 tasks;
 	float		 dropout;
 	uint64_t	 seed;
+	int		 full;		/* tloss.full */
 };
 
 /*
@@ -1067,6 +1068,7 @@ step_run(const struct nn_model *m, struct nn_acts *a, struct nn_grads *g,
 	l->K = st->K;
 	l->neg = st->neg;
 	l->eneg = st->eneg;
+	l->full = st->full;
 	l->n_type = st->count[0];
 	l->n_item = st->count[1];
 	l->n_churn = st->count[2];
@@ -1259,6 +1261,22 @@ test_reference(void)
 		ok(n == l.c_item && fabs(l.item - want) <= 1e-4 * fmax(1, want),
 		    "full softmax over %d items: loss %.6f, plain loops %.6f "
 		    "over %d targets", NI - 2, l.item, want, n);
+		/* its own path (tloss.full), whole and in chunks of 3 rows */
+		st.tasks = TRAIN_ALL_TASKS;
+		step_run(fm, a, g, &l, &tb, &st, 0, 1);
+		item = l.item;
+		st.full = 1;
+		for (j = 0; j < 2; j++) {
+			l.chunk = j == 0 ? l.chunk : 3;
+			step_run(fm, a, gh, &l, &tb, &st, 0, 1);
+			ok(l.c_item == n && fabs(l.item - item) <= 1e-5 *
+			    fmax(1, item) && grads_diff(gh, g) <= 1e-5,
+			    "full softmax, its own path%s: loss %.7f (as "
+			    "sampled negatives %.7f), gradients within %.2g",
+			    j == 0 ? "" : ", 3 rows at a time", l.item, item,
+			    grads_diff(gh, g));
+		}
+		st.full = 0;
 		free(all);
 	}
 	free(st.eneg);
@@ -1594,7 +1612,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(108);
+	plan(110);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();
