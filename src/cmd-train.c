@@ -31,7 +31,9 @@ static const struct opt train_opt_table[] = {
 	{ "layers", 0, "L", "blocks (default 2)" },
 	{ "heads", 0, "H", "attention heads, dividing D (default 2)" },
 	{ "max-len", 0, "N", "longest window in events (default 200)" },
-	{ "dropout", 0, "P", "dropout probability (default 0.2)" },
+	{ "dropout", 0, "P", "dropout probability, or auto (default): 0.5 "
+	    "when customers average fewer than 20 events (sparse data), else "
+	    "0.2" },
 	{ "weight-decay", 0, "W", "AdamW weight decay (default 0.01)" },
 	{ "warmup", 0, "STEPS", "learning-rate warm-up (default 1% of the "
 	    "steps)" },
@@ -156,11 +158,14 @@ train_parse(struct optval *ov, struct train_opts *o)
 	struct err e;
 	int64_t v[12];
 	double f[3];
-	const char *s;
+	const char *s, *dv;
 	struct tparse tp;
+	int auto_dropout;
 
 	err_clear(&e);
 	train_opts_init(o);
+	dv = opt_str(ov, "dropout", NULL);
+	auto_dropout = dv == NULL || strcmp(dv, "auto") == 0;
 	if (opt_int(ov, "epochs", o->epochs, 1, 100000, &v[0], &e) < 0 ||
 	    opt_int(ov, "batch", o->batch, 1, 65536, &v[1], &e) < 0 ||
 	    opt_int(ov, "dim", o->C, 1, NN_MAX_C, &v[2], &e) < 0 ||
@@ -176,7 +181,8 @@ train_parse(struct optval *ov, struct train_opts *o)
 	    opt_int(ov, "cache-mb", (int64_t)o->cache_mb, 1, 1 << 22, &v[11],
 	    &e) < 0 ||
 	    opt_double(ov, "lr", o->lr, 1e-8, 10, &f[0], &e) < 0 ||
-	    opt_double(ov, "dropout", o->dropout, 0, 0.95, &f[1], &e) < 0 ||
+	    (!auto_dropout &&
+	    opt_double(ov, "dropout", o->dropout, 0, 0.95, &f[1], &e) < 0) ||
 	    opt_double(ov, "weight-decay", o->weight_decay, 0, 10, &f[2],
 	    &e) < 0) {
 		cmd_error("train: %s", e.msg);
@@ -201,7 +207,8 @@ train_parse(struct optval *ov, struct train_opts *o)
 	}
 	o->churn_cutoffs = (int)v[0];
 	o->lr = (float)f[0];
-	o->dropout = (float)f[1];
+	if (!auto_dropout)
+		o->dropout = (float)f[1];
 	o->weight_decay = (float)f[2];
 	if (o->C % o->H != 0) {
 		cmd_error("train: --heads %d does not divide --dim %d", o->H,

@@ -44,7 +44,7 @@ train_opts_init(struct train_opts *o)
 	o->batch = 128;
 	o->lr = 1e-3f;
 	o->weight_decay = 0.01f;
-	o->dropout = 0.2f;
+	o->dropout = -1;	/* train_dropout_auto */
 	o->clip = 1.0f;
 	o->warmup = -1;
 	o->C = 64;
@@ -817,11 +817,20 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	return s;
 }
 
+/* The default dropout for a store (train.h). */
+float
+train_dropout_auto(int64_t customers, int64_t events)
+{
+	return events < (int64_t)TRAIN_SPARSE_EVENTS * customers ? 0.5f : 0.2f;
+}
+
 /* Train (see train.h). */
 int
-train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
-    void *ctx, struct train_result *res, struct err *e)
+train_run(struct store *s, const struct train_opts *opts,
+    train_progress_fn fn, void *ctx, struct train_result *res, struct err *e)
 {
+	struct train_opts ro = *opts;	/* with the defaults resolved */
+	const struct train_opts *o = &ro;
 	struct trainer tr;
 	struct tdata d;
 	struct tset val;
@@ -857,6 +866,8 @@ train_run(struct store *s, const struct train_opts *o, train_progress_fn fn,
 		return err_set(e, ERR_USAGE, "%s: the store has no events to "
 		    "train on", store_path(s));
 	}
+	if (ro.dropout < 0)
+		ro.dropout = train_dropout_auto(info.customers, info.events);
 	/* tasks: churn needs real times, next item needs items */
 	d.tasks = o->tasks ? o->tasks : TRAIN_ALL_TASKS;
 	if (!o->tasks && info.sequence_time)

@@ -14,7 +14,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 26
+plan 28
 
 # jvalid FILE: 1 when FILE holds valid JSON
 jvalid() {
@@ -120,6 +120,11 @@ is "$(jq1 "$tmp/sinfo.json" "json_extract(j, '\$.config.tasks') || ' ' ||
     coalesce(json_type(j, '\$.metrics.churn'), 'none')")" \
     '["next-type","next-item"] none' \
     "model info --json: tasks next-type and next-item, no churn metrics"
+is "$(jq1 "$tmp/sinfo.json" "json_extract(j, '\$.config.dropout')")" 0.5 \
+    "dropout auto: 0.5 on a sparse store (7 events, 3 customers)"
+"$JS" model info "$tmp/a.db" m1 --json >"$tmp/ainfo.json" 2>"$tmp/err"
+is "$(jq1 "$tmp/ainfo.json" "json_extract(j, '\$.config.dropout')")" 0.2 \
+    "dropout auto: 0.2 on the sample data (about 45 events a customer)"
 run "$JS" model info "$tmp/s.db" m1
 echo "$out" | grep -q '"tasks":\["next-type","next-item"\]'
 ok $? "model info: the settings list the tasks without churn"

@@ -6,7 +6,9 @@
 #  1. imports Video.txt (--preset sasrec) into a fresh store and runs
 #     `journeyscope train STORE --epochs E --max-len 50 --threads 2 -q`,
 #     --negatives K, the defaults otherwise (d 64, 2 layers, 2 heads,
-#     batch 128, dropout 0.2; K = 0, every item, is the default); its "N tokens/s on T threads" line counts the
+#     --dropout P (DROPOUT, 0.2 by default on both sides: train's own
+#     default would take 0.5 on this sparse data), batch 128; K = 0, every
+#     item, is the default); its "N tokens/s on T threads" line counts the
 #     real (non-padding) input tokens per second of training steps only;
 #  2. runs tests/bench/train_torch.py: the same network, loss, optimiser,
 #     batch size, windows and batching in eager PyTorch, float32,
@@ -47,7 +49,8 @@
 # N, P and I come from train_torch.py, which builds the same windows.
 #
 # usage: tests/bench/train.sh ; env EPOCHS (2), NEGATIVES (0: every item,
-#        the default of train; 256 sampled is the cheaper head), DATA (the Video.txt),
+#        the default of train; 256 sampled is the cheaper head), DROPOUT (0.2),
+#        DATA (the Video.txt),
 #        JS (src/journeyscope), PYTHON (/usr/bin/python3),
 #        TORCH_OMP_WAIT_POLICY (auto | passive | active), KEEP (a
 #        directory to keep the store and the logs in), STRICT=1 (exit 3
@@ -63,6 +66,7 @@ data=${DATA:-/work/shared/data/sasrec-video/Video.txt}
 epochs=${EPOCHS:-2}
 maxlen=50
 negatives=${NEGATIVES:-0}
+dropout=${DROPOUT:-0.2}
 threads=2
 policy=${TORCH_OMP_WAIT_POLICY:-auto}
 export LC_ALL=C
@@ -114,7 +118,8 @@ rm -f "$db" "$db"-*
     { cat "$out/import.txt" >&2; echo "train.sh: import failed" >&2; exit 1; }
 t0=$(now)
 if ! "$js" train "$db" --epochs "$epochs" --max-len "$maxlen" \
-    --negatives "$negatives" --threads "$threads" -q >"$out/js-train.txt" 2>&1; then
+    --negatives "$negatives" --dropout "$dropout" --threads "$threads" -q \
+    >"$out/js-train.txt" 2>&1; then
 	cat "$out/js-train.txt" >&2
 	echo "train.sh: journeyscope train failed" >&2
 	exit 1
@@ -137,7 +142,8 @@ torch_env() {
 	env OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
 	    MKL_NUM_THREADS=$threads OMP_WAIT_POLICY="$1" "$py" \
 	    "$here/train_torch.py" "$data" --max-len "$maxlen" \
-	    --negatives "$negatives" --threads "$threads" "${@:2}"
+	    --negatives "$negatives" --dropout "$dropout" --threads "$threads" \
+	    "${@:2}"
 }
 if [ "$policy" = auto ]; then
 	best=0
