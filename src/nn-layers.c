@@ -398,8 +398,7 @@ nn_softmax_forward(float *probs, const float *logits, int N, int V)
 /*
  * Softmax cross entropy of one row in place: returns -log p[y] and
  * leaves x = scale (p - onehot(y)), scale times the loss's gradient.
- * Three passes (max; exp and sum; scale), against softmax_row's three
- * plus a copy in and a pass out.
+ * Three passes over the row: max; exp and sum; scale.
  */
 NN_VEC float
 nn_softmax_xent_row(float *x, int n, int y, float scale)

@@ -240,39 +240,22 @@ item_full(struct tloss *l, float *gE, const struct tbatch *tb, float scale,
 }
 
 /*
- * Next item: a softmax over the true item and the step's K shared
- * negatives (a negative equal to the target is left out; with every item
- * as a negative, the full softmax), through the item embedding tied to
- * the input's. Rows go ITEM_CHUNK / K at a time, so the scores take the
- * same memory whatever the batch.
+ * Sampled negatives: a softmax over the true item and the step's K
+ * shared negatives (a negative equal to the target left out). The
+ * negatives' gradient gathers in deneg, then goes to their rows of gE.
+ * dz (np, C) zeroed by the caller.
  */
 static void
-loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
-    const struct tbatch *tb, float scale)
+item_sampled(struct tloss *l, float *gE, const struct tbatch *tb,
+    float scale, int np)
 {
 	const struct nn_model *m = l->m;
-	const int C = m->cfg.C, K = l->K, BT = tb->b * tb->t;
-	const int chunk = l->chunk;
-	float *gE = gr->p.emb_item;
-	int r, j, j0, nc, np = 0, c;
+	const int C = m->cfg.C, K = l->K, chunk = l->chunk;
+	int j, j0, nc, c;
 
-	for (r = 0; r < BT; r++)
-		if (tb->ti[r] > TOK_UNK)
-			l->rows[np++] = r;
-	if (np == 0)
-		return;
-	for (j = 0; j < np; j++) {
-		memcpy(l->z + (size_t)j * C, a->lnf + (size_t)l->rows[j] * C,
-		    sizeof(float) * C);
-		if (!l->full)
-			memcpy(l->et + (size_t)j * C, m->p.emb_item +
-			    (size_t)tb->ti[l->rows[j]] * C, sizeof(float) * C);
-	}
-	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
-	if (l->full) {
-		item_full(l, gE, tb, scale, np);
-		goto out;
-	}
+	for (j = 0; j < np; j++)
+		memcpy(l->et + (size_t)j * C, m->p.emb_item +
+		    (size_t)tb->ti[l->rows[j]] * C, sizeof(float) * C);
 	memset(l->deneg, 0, sizeof(float) * (size_t)K * C);
 	for (j0 = 0; j0 < np; j0 += nc) {
 		nc = np - j0 < chunk ? np - j0 : chunk;
@@ -316,7 +299,34 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 		for (c = 0; c < C; c++)
 			ge[c] += d[c];
 	}
-out:
+}
+
+/*
+ * Next item, through the item embedding tied to the input's: the full
+ * softmax (item_full) or sampled negatives (item_sampled), over the
+ * positions with a known target item. Rows go ITEM_CHUNK / K at a time,
+ * so the scores take the same memory whatever the batch.
+ */
+static void
+loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
+    const struct tbatch *tb, float scale)
+{
+	const int C = l->m->cfg.C, BT = tb->b * tb->t;
+	int r, j, np = 0, c;
+
+	for (r = 0; r < BT; r++)
+		if (tb->ti[r] > TOK_UNK)
+			l->rows[np++] = r;
+	if (np == 0)
+		return;
+	for (j = 0; j < np; j++)
+		memcpy(l->z + (size_t)j * C, a->lnf + (size_t)l->rows[j] * C,
+		    sizeof(float) * C);
+	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
+	if (l->full)
+		item_full(l, gr->p.emb_item, tb, scale, np);
+	else
+		item_sampled(l, gr->p.emb_item, tb, scale, np);
 	for (j = 0; j < np; j++) {
 		float *dl = l->dlnf + (size_t)l->rows[j] * C;
 		const float *d = l->dz + (size_t)j * C;
