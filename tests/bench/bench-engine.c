@@ -264,6 +264,39 @@ struct batch {
 	struct tok	*tok;		/* (b, t) */
 };
 
+/*
+ * The matrix-product floating-point operations (2 m n k each, the way
+ * sgemm-peak.c counts them) of nn_forward(NN_LAST, NN_ITEMS) on one
+ * window of n events: every layer but the last on all n rows, causal
+ * attention in blocks of 64 query rows as nn_attention_forward does it
+ * (ATT_BLOCK, nn-layers.c), the
+ * last layer on the last row only (nn_attention_last_forward), then the
+ * heads. LayerNorm, softmax, GELU and the attention read-outs are left
+ * out, so the time this takes at the sgemm peak is a floor.
+ */
+static double
+window_flops(const struct nn_config *c, int n)
+{
+	const double C = c->C, dh = (double)c->C / c->H;
+	double f = 0;
+	int l, r0, r1;
+
+	for (l = 0; l < c->L - 1; l++) {
+		f += 2.0 * n * C * 3 * C;		/* qkv */
+		for (r0 = 0; r0 < n; r0 = r1) {		/* QK^T, AV */
+			r1 = r0 + 64 < n ? r0 + 64 : n;
+			f += c->H * 2 * (2.0 * (r1 - r0) * r1 * dh);
+		}
+		f += 2.0 * n * C * C;			/* proj */
+		f += 2 * (2.0 * n * C * 4 * C);		/* fc, mproj */
+	}
+	f += 2.0 * C * C;				/* q */
+	f += c->H * (2 * 2.0 * dh * C + 2 * 2.0 * n * C); /* Wk q, a qk, ... */
+	f += 2.0 * C * C + 2 * (2.0 * C * 4 * C);	/* proj, fc, mproj */
+	f += 2.0 * C * (c->n_types + 1 + c->n_items);	/* heads */
+	return f;
+}
+
 /* The two timings of `run`. */
 static int
 cmd_run(const char *mpath, const char *wpath, int reps, int bs)
@@ -302,6 +335,7 @@ cmd_run(const char *mpath, const char *wpath, int reps, int bs)
 	    "(churn %.6f, rollout[n-1] %.6f)\n", n0, reps, median(ms, reps),
 	    (double)a->churn[0], (double)roll[n0 - 1]);
 	printf("single_ms %.6f\n", median(ms, reps));
+	printf("single_mflop %.4f\n", window_flops(&m->cfg, n0) / 1e6);
 	nn_acts_free(a);
 
 	/* (2) batches of windows sorted by length */
