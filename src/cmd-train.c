@@ -55,8 +55,9 @@ static const struct opt train_opt_table[] = {
 	    "validation score (default 5)" },
 	{ "cache-mb", 0, "MB", "windows kept in memory between epochs "
 	    "(default 1024)" },
-	{ "churn-cutoffs", 0, "N", "churn: training windows at N cut-offs a "
-	    "horizon apart, the latest T - horizon (default 6)" },
+	{ "churn-cutoffs", 0, "N", "churn: training labels at N cut-offs a "
+	    "horizon apart, the latest T - horizon (default 6); windows "
+	    "that begin alike are trained as one" },
 	{ "quiet", 'q', NULL, "no progress bar" },
 	{ NULL, 0, NULL, NULL }
 };

@@ -32,6 +32,8 @@ tset_release(struct tset *s)
 	free(s->tok);
 	free(s->tt);
 	free(s->ti);
+	free(s->c0);
+	free(s->c1);
 	free(s->items);
 	free(s->xidx);
 	memset(s, 0, sizeof(*s));
@@ -50,7 +52,8 @@ size_t
 tset_bytes(const struct tset *s)
 {
 	return s->cap * sizeof(*s->s) + s->lcap * (sizeof(*s->tok) +
-	    2 * sizeof(int32_t)) + s->icap * sizeof(int32_t);
+	    2 * sizeof(int32_t) + 2 * sizeof(uint16_t)) +
+	    s->icap * sizeof(int32_t);
 }
 
 /* Room for one more window of n tokens; returns it, zeroed. */
@@ -69,6 +72,8 @@ tset_new(struct tset *s, size_t n)
 		s->tok = xreallocarray(s->tok, s->lcap, sizeof(*s->tok));
 		s->tt = xreallocarray(s->tt, s->lcap, sizeof(int32_t));
 		s->ti = xreallocarray(s->ti, s->lcap, sizeof(int32_t));
+		s->c0 = xreallocarray(s->c0, s->lcap, sizeof(uint16_t));
+		s->c1 = xreallocarray(s->c1, s->lcap, sizeof(uint16_t));
 	}
 	if (s->len + n > UINT32_MAX)
 		fatal("more than 2^32 tokens in one set of windows");
@@ -79,6 +84,8 @@ tset_new(struct tset *s, size_t n)
 	x->label = -1;
 	memset(s->tt + s->len, 0, n * sizeof(int32_t));
 	memset(s->ti + s->len, 0, n * sizeof(int32_t));
+	memset(s->c0 + s->len, 0, n * sizeof(uint16_t));
+	memset(s->c1 + s->len, 0, n * sizeof(uint16_t));
 	s->len += n;
 	return x;
 }
@@ -155,6 +162,17 @@ tset_add_next(struct tset *s, const struct vocab *v, const struct universe *u,
 	return 1;
 }
 
+/* One more churn label at token k of the pools. */
+static void
+churn_count(struct tset *s, size_t k, int label)
+{
+	uint16_t *c = label ? s->c1 : s->c0;
+
+	if (c[k] == UINT16_MAX)
+		fatal("more than %d churn labels at one position", UINT16_MAX);
+	c[k]++;
+}
+
 /* A churn window at cut-off cut. */
 int
 tset_add_churn(struct tset *s, const struct vocab *v,
@@ -172,7 +190,40 @@ tset_add_churn(struct tset *s, const struct vocab *v,
 	x->customer = cust;
 	x->label = (int8_t)label;
 	window_tokens(s, x, v, h, end, n);
+	churn_count(s, x->off + n - 1, label);
 	return 1;
+}
+
+/* The churn windows of n cut-offs, prefixes merged (train-int.h). */
+int
+tset_add_churns(struct tset *s, const struct vocab *v,
+    const struct store_history *h, const int64_t *cut, const int8_t *label,
+    int n, int max_len, int64_t cust)
+{
+	size_t end, longest = 0;
+	struct tsample *x;
+	int i, added = 0;
+
+	for (i = 0; i < n; i++) {
+		end = hist_upto(h, cut[i]);
+		if (end > (size_t)max_len)
+			added += tset_add_churn(s, v, h, cut[i], max_len,
+			    label[i], cust);
+		else if (end > longest)
+			longest = end;
+	}
+	if (longest == 0)
+		return added;
+	x = tset_new(s, longest);
+	x->kind = TS_CHURN;
+	x->customer = cust;
+	window_tokens(s, x, v, h, longest, longest);
+	for (i = 0; i < n; i++) {
+		end = hist_upto(h, cut[i]);
+		if (end >= 1 && end <= (size_t)max_len)
+			churn_count(s, x->off + end - 1, label[i]);
+	}
+	return added + 1;
 }
 
 /* Events at or before ts: binary search on the time order. */
@@ -358,8 +409,9 @@ tbatch_init(struct tbatch *tb, int cap_b, int cap_t)
 	tb->tok = xcalloc(bt, sizeof(*tb->tok));
 	tb->tt = xcalloc(bt, sizeof(int32_t));
 	tb->ti = xcalloc(bt, sizeof(int32_t));
+	tb->c0 = xcalloc(bt, sizeof(uint16_t));
+	tb->c1 = xcalloc(bt, sizeof(uint16_t));
 	tb->len = xcalloc((size_t)cap_b, sizeof(int));
-	tb->label = xcalloc((size_t)cap_b, sizeof(int8_t));
 	tb->src = xcalloc((size_t)cap_b, sizeof(*tb->src));
 }
 
@@ -370,7 +422,8 @@ tbatch_release(struct tbatch *tb)
 	free(tb->tt);
 	free(tb->ti);
 	free(tb->len);
-	free(tb->label);
+	free(tb->c0);
+	free(tb->c1);
 	free(tb->src);
 	memset(tb, 0, sizeof(*tb));
 }
@@ -392,6 +445,8 @@ tbatch_fill(struct tbatch *tb, const struct tset *set, const uint32_t *idx,
 	memset(tb->tok, 0, sizeof(*tb->tok) * (size_t)n * t);
 	memset(tb->tt, 0, sizeof(int32_t) * (size_t)n * t);
 	memset(tb->ti, 0, sizeof(int32_t) * (size_t)n * t);
+	memset(tb->c0, 0, sizeof(uint16_t) * (size_t)n * t);
+	memset(tb->c1, 0, sizeof(uint16_t) * (size_t)n * t);
 	for (i = 0; i < n; i++) {
 		const struct tsample *x = &set->s[idx[i]];
 		size_t o = (size_t)i * t;
@@ -403,9 +458,13 @@ tbatch_fill(struct tbatch *tb, const struct tset *set, const uint32_t *idx,
 			    (size_t)x->n);
 			memcpy(tb->ti + o, set->ti + x->off, sizeof(int32_t) *
 			    (size_t)x->n);
+		} else if (x->kind == TS_CHURN) {
+			memcpy(tb->c0 + o, set->c0 + x->off, sizeof(uint16_t) *
+			    (size_t)x->n);
+			memcpy(tb->c1 + o, set->c1 + x->off, sizeof(uint16_t) *
+			    (size_t)x->n);
 		}
 		tb->len[i] = x->n;
-		tb->label[i] = x->kind == TS_CHURN ? x->label : -1;
 		tb->src[i] = x;
 	}
 }

@@ -60,13 +60,16 @@ int32_t	universe_raw(const struct universe *, const struct vocab *,
 
 /*
  * Windows and their pools; owns them. tt and ti hold, per token, the
- * TS_SEQ targets (the type and item of the following event, 0: none).
+ * TS_SEQ targets (the type and item of the following event, 0: none);
+ * c0 and c1, the TS_CHURN windows' labels at that position: how many
+ * cut-offs whose window ends there say not churned, and churned.
  */
 struct tset {
 	struct tsample	*s;
 	size_t		 n, cap;
 	struct tok	*tok;
 	int32_t		*tt, *ti;
+	uint16_t	*c0, *c1;
 	size_t		 len, lcap;
 	int32_t		*items;		/* touched items of TS_NEXT windows */
 	size_t		 ilen, icap;
@@ -88,8 +91,15 @@ size_t	tset_bytes(const struct tset *);
  *   it; nothing when end < 2.
  * next: the latest max_len events of h[0..end) as input, h[end] the
  *   target; touched (n_touched item indices, sorted) kept with it.
- * churn: the latest max_len events at or before cut, with label.
- * Each returns 1 when a window was added, 0 when there was none.
+ * churn: the latest max_len events at or before cut, with label (also
+ *   counted at its last position).
+ * churns: the churn windows of n cut-offs (labels label[i]) in as few
+ *   windows as give the same inputs: the model is causal and a window's
+ *   tokens do not depend on what follows, so every cut-off whose window
+ *   starts at h[0] (at most max_len events) is a prefix of the longest
+ *   of them and is trained at its own last position in that one window;
+ *   any other gets its own. label of a merged window: -1.
+ * Each returns the windows added (0 when there was none).
  */
 int	tset_add_seq(struct tset *, const struct vocab *,
 	    const struct store_history *h, size_t end, int max_len,
@@ -101,6 +111,9 @@ int	tset_add_next(struct tset *, const struct vocab *,
 int	tset_add_churn(struct tset *, const struct vocab *,
 	    const struct store_history *h, int64_t cut, int max_len,
 	    int label, int64_t customer);
+int	tset_add_churns(struct tset *, const struct vocab *,
+	    const struct store_history *h, const int64_t *cut,
+	    const int8_t *label, int n, int max_len, int64_t customer);
 
 /* Events of h at or before ts (h is in time order). */
 size_t	hist_upto(const struct store_history *h, int64_t ts);
@@ -129,7 +142,7 @@ struct tbatch {
 	struct tok	*tok;		/* (b, t) */
 	int		*len;		/* (b) */
 	int32_t		*tt, *ti;	/* (b, t) per-position targets */
-	int8_t		*label;		/* (b) churn label, -1 none */
+	uint16_t	*c0, *c1;	/* (b, t) churn labels 0 and 1 there */
 	const struct tsample **src;	/* (b) */
 };
 void	tbatch_init(struct tbatch *, int cap_b, int cap_t);
@@ -152,9 +165,10 @@ void	train_score(const struct nn_model *m, struct nn_acts *a,
  * The training losses of one batch (train.c): next-type cross entropy
  * at every position with a target; next item by a softmax over the true
  * item and K shared negatives through the tied item embedding; churn
- * binary cross entropy at the last position of churn windows. Each task
- * is a mean over its targets in the whole step (n_type, n_item, n_churn:
- * the step may be split among threads). Owns its buffers.
+ * binary cross entropy at the positions of churn windows that hold
+ * labels (tbatch c0, c1). Each task is a mean over its targets in the
+ * whole step (n_type, n_item, n_churn: the step may be split among
+ * threads). Owns its buffers.
  */
 struct tloss {
 	const struct nn_model	*m;

@@ -7,9 +7,9 @@
  * byte), clips them and takes an AdamW step. Losses: next-type cross
  * entropy at every position, next item by a softmax over every item or
  * a sampled one against shared uniform negatives, through the tied item
- * embedding, churn binary cross entropy at the last position of each
- * churn window. After each epoch the validation split scores the model;
- * the best is kept.
+ * embedding, churn binary cross entropy at each cut-off's last event in
+ * the churn windows. After each epoch the validation split scores the
+ * model; the best is kept.
  */
 #include "config.h"
 #include "train.h"
@@ -336,32 +336,35 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 	}
 }
 
-/* Churn: binary cross entropy at the last position of churn windows. */
+/*
+ * Churn: binary cross entropy at each position of churn windows that
+ * holds labels (c0 of 0, c1 of 1: cut-offs whose window ends there).
+ */
 static void
 loss_churn(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
     const struct tbatch *tb, float scale)
 {
 	const struct nn_model *m = l->m;
-	const int C = m->cfg.C;
+	const int C = m->cfg.C, BT = tb->b * tb->t;
 	struct nn_params *g = &gr->p;
-	int i, c;
+	int r, c;
 
-	for (i = 0; i < tb->b; i++) {
-		const int y = tb->label[i];
-		const size_t r = (size_t)i * tb->t + tb->len[i] - 1;
-		const float *z = a->lnf + r * C;
-		float *dl = l->dlnf + r * C, lg = m->p.churn_b[0], p, d;
+	for (r = 0; r < BT; r++) {
+		const int n0 = tb->c0[r], n1 = tb->c1[r];
+		const float *z = a->lnf + (size_t)r * C;
+		float *dl = l->dlnf + (size_t)r * C, lg = m->p.churn_b[0], p, d,
+		    sp;
 
-		if (y < 0)
+		if (n0 + n1 == 0)
 			continue;
 		for (c = 0; c < C; c++)
 			lg += z[c] * m->p.churn_w[c];
 		p = 1.0f / (1.0f + expf(-lg));
-		/* -log p(y), stable: softplus(lg) - y lg */
-		l->churn += (lg > 0 ? lg + log1pf(expf(-lg)) :
-		    log1pf(expf(lg))) - y * lg;
-		l->c_churn++;
-		d = (p - (float)y) * scale;
+		/* -log p(y), stable: softplus(lg) - y lg, n0 + n1 times */
+		sp = lg > 0 ? lg + log1pf(expf(-lg)) : log1pf(expf(lg));
+		l->churn += (double)(n0 + n1) * sp - (double)n1 * lg;
+		l->c_churn += n0 + n1;
+		d = ((float)(n0 + n1) * p - (float)n1) * scale;
 		for (c = 0; c < C; c++) {
 			dl[c] += d * m->p.churn_w[c];
 			g->churn_w[c] += d * z[c];
@@ -524,7 +527,9 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 		const struct tsample *x = &set->s[idx[i]];
 
 		if (x->kind == TS_CHURN)
-			tr->n_churn++;
+			for (k = 0; k < x->n; k++)
+				tr->n_churn += set->c0[x->off + k] +
+				    set->c1[x->off + k];
 		else
 			for (k = 0; k < x->n; k++) {
 				tr->n_type += set->tt[x->off + k] > 0;
@@ -584,6 +589,8 @@ struct tdata {
 	size_t			 cap_bytes;	/* of train: a chunk */
 	int32_t			*items;
 	size_t			 icap;
+	int64_t			*cuts;		/* (churn_cutoffs) scratch */
+	int8_t			*labels;
 	struct universe		 u;		/* validation: the vocabulary */
 	int64_t			 customers, total;
 	train_progress_fn	 fn;
@@ -629,20 +636,20 @@ tdata_customer(void *ctx, int64_t cust, const struct store_history *h,
 		int i, hold = !o->all && churn_holdout(o->seed, cust);
 
 		/*
-		 * Training windows at the cut-off and at earlier ones, a
+		 * Training labels at the cut-off and at earlier ones, a
 		 * horizon apart: each label still ends at the latest cut-off
 		 * or before, so none looks past T. Validation: the latest.
 		 */
 		for (i = 0; i < o->churn_cutoffs; i++, cut -= d->H) {
-			int y = hist_churned(h, cut, d->H);
-
-			if (!hold)
-				tset_add_churn(&d->train, d->v, h, cut,
-				    o->max_len, y, cust);
-			else if (d->val != NULL && i == 0)
-				tset_add_churn(d->val, d->v, h, cut,
-				    o->max_len, y, cust);
+			d->cuts[i] = cut;
+			d->labels[i] = (int8_t)hist_churned(h, cut, d->H);
 		}
+		if (!hold)
+			tset_add_churns(&d->train, d->v, h, d->cuts, d->labels,
+			    o->churn_cutoffs, o->max_len, cust);
+		else if (d->val != NULL)
+			tset_add_churn(d->val, d->v, h, d->cuts[0], o->max_len,
+			    d->labels[0], cust);
 	}
 	d->customers++;
 	if (d->fn != NULL && d->customers % 256 == 0) {
@@ -897,6 +904,8 @@ train_run(struct store *s, const struct train_opts *opts,
 	d.ctx = ctx;
 	d.cap_bytes = o->cache_mb << 20;
 	d.val = o->all ? NULL : &val;
+	d.cuts = xcalloc((size_t)o->churn_cutoffs, sizeof(*d.cuts));
+	d.labels = xcalloc((size_t)o->churn_cutoffs, sizeof(*d.labels));
 	if ((d.v = train_store_vocab(s, e)) == NULL)
 		goto out;
 	if (!o->tasks && vocab_n_items(d.v) <= TOK_UNK + 1)
@@ -1143,6 +1152,8 @@ out:
 	tset_release(&d.train);
 	tset_release(&val);
 	free(d.items);
+	free(d.cuts);
+	free(d.labels);
 	nn_acts_free(va);
 	if (vtb.tok != NULL)
 		tbatch_release(&vtb);

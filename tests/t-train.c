@@ -30,6 +30,7 @@
 
 #include "err.h"
 #include "nn.h"
+#include "store.h"
 #include "tokens.h"
 #include "train.h"
 #include "train-int.h"
@@ -996,7 +997,10 @@ tfix_batch(const struct tfix *f, const struct nn_config *cfg, int lo, int hi,
 		const int j = i - lo;
 
 		tb->len[j] = f->len[i];
-		tb->label[j] = f->label[i];
+		/* a churn label at the window's last position */
+		if (f->label[i] >= 0)
+			(f->label[i] ? tb->c1 : tb->c0)[(size_t)j * t +
+			    f->len[i] - 1] = 1;
 		for (k = 0; k < t; k++) {
 			const size_t r = (size_t)j * t + k,
 			    s = (size_t)i * f->T + k;
@@ -1027,8 +1031,9 @@ batch_counts(const struct tbatch *tb, int64_t cnt[3])
 		for (k = 0; k < tb->len[i]; k++) {
 			cnt[0] += tb->tt[(size_t)i * tb->t + k] > 0;
 			cnt[1] += tb->ti[(size_t)i * tb->t + k] > TOK_UNK;
+			cnt[2] += tb->c0[(size_t)i * tb->t + k] +
+			    tb->c1[(size_t)i * tb->t + k];
 		}
-		cnt[2] += tb->label[i] >= 0;
 	}
 }
 
@@ -1362,6 +1367,134 @@ test_split(void)
 }
 
 /*
+ * Churn windows of several cut-offs (tset_add_churns): those that start
+ * at the first event share one window, labelled at their own last
+ * positions, the rest get their own; the loss and every gradient are
+ * those of one window per cut-off (tset_add_churn), the model being
+ * causal.
+ */
+static void
+test_churn_merge(void)
+{
+	const struct nn_config *cfg = &fm->cfg;
+	const int ML = cfg->max_len, N = ML + 3, NT = cfg->n_types - 2,
+	    NI = cfg->n_items - 2;
+	/* events before each cut-off: past max_len, max_len, a tie, none */
+	const int ends[] = { N, ML + 1, ML, ML - 2, ML - 2, 3, 0 };
+	const int nc = (int)(sizeof(ends) / sizeof(ends[0]));
+	char **tn = xcalloc((size_t)NT, sizeof(char *)),
+	    **in = xcalloc((size_t)NI, sizeof(char *));
+	struct store_hevent *ev = xcalloc((size_t)N, sizeof(*ev));
+	struct store_history h;
+	struct vocab *v;
+	struct tset s1, s2;
+	struct tbatch tb1, tb2;
+	struct nn_acts *a;
+	struct nn_grads *g1, *g2;
+	struct tloss l;
+	struct step st;
+	struct err e = { 0 };
+	int64_t cut[7];
+	int8_t lab[7];
+	uint32_t idx[8];
+	double l1, l2, err;
+	int i, k, w1, w2, n1 = 0, n2 = 0, pos_ok, merged = -1;
+	char name[32];
+
+	for (i = 0; i < NT; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		tn[i] = xstrdup(name);
+	}
+	for (i = 0; i < NI; i++) {
+		snprintf(name, sizeof(name), "i%d", i);
+		in[i] = xstrdup(name);
+	}
+	v = vocab_new((const char *const *)tn, (size_t)NT,
+	    (const char *const *)in, (size_t)NI);
+	for (i = 0; i < N; i++) {
+		ev[i].id = i + 1;
+		ev[i].ts = 1000 * (int64_t)(i + 1) + 37 * (i % 5);
+		ev[i].type = tn[(i * 7) % NT];
+		ev[i].item = i % 4 == 3 ? NULL : in[(i * 5) % NI];
+		ev[i].amount = i % 3 ? NAN : 2.5 * i;
+	}
+	memset(&h, 0, sizeof(h));
+	h.ev = ev;
+	h.n = (size_t)N;
+	for (i = 0; i < nc; i++) {
+		/* between event ends[i] - 1 and ends[i] */
+		cut[i] = ends[i] == 0 ? 1 : ends[i] == N ? ev[N - 1].ts + 1 :
+		    ev[ends[i]].ts - 1;
+		lab[i] = (int8_t)(i % 2);
+	}
+	tset_init(&s1);
+	tset_init(&s2);
+	w1 = tset_add_churns(&s1, v, &h, cut, lab, nc, ML, 42);
+	for (i = 0, w2 = 0; i < nc; i++)
+		w2 += tset_add_churn(&s2, v, &h, cut[i], ML, lab[i], 42);
+	for (i = 0; i < (int)s1.n; i++)
+		if (s1.s[i].label < 0)
+			merged = i;
+	pos_ok = merged >= 0 && s1.s[merged].n == ML;
+	for (k = 0; pos_ok && k < ML; k++) {
+		const int c0 = s1.c0[s1.s[merged].off + k],
+		    c1 = s1.c1[s1.s[merged].off + k];
+		int want0 = 0, want1 = 0;
+
+		for (i = 0; i < nc; i++)
+			if (ends[i] >= 1 && ends[i] <= ML && ends[i] - 1 == k)
+				(lab[i] ? &want1 : &want0)[0]++;
+		pos_ok = c0 == want0 && c1 == want1;
+	}
+	for (k = 0; k < (int)s1.len; k++)
+		n1 += s1.c0[k] + s1.c1[k];
+	for (k = 0; k < (int)s2.len; k++)
+		n2 += s2.c0[k] + s2.c1[k];
+	ok(w1 == 3 && (int)s1.n == 3 && w2 == nc - 1 && n1 == nc - 1 &&
+	    n2 == nc - 1 && pos_ok, "churn windows of %d cut-offs: %d windows "
+	    "(%d past max_len %d, one shared by the rest) instead of %d; %d "
+	    "labels each way, at their own positions", nc, w1, w1 - 1, ML,
+	    w2, n1);
+	if ((a = nn_acts_new(cfg, nc, ML, NN_TRAIN, &e)) == NULL ||
+	    (g1 = nn_grads_new(fm, &e)) == NULL ||
+	    (g2 = nn_grads_new(fm, &e)) == NULL)
+		fatal("%s", e.msg);
+	tbatch_init(&tb1, nc, ML);
+	tbatch_init(&tb2, nc, ML);
+	for (i = 0; i < nc; i++)
+		idx[i] = (uint32_t)i;
+	tbatch_fill(&tb1, &s1, idx, (int)s1.n);
+	tbatch_fill(&tb2, &s2, idx, (int)s2.n);
+	memset(&st, 0, sizeof(st));
+	st.count[2] = nc - 1;
+	st.tasks = TRAIN_CHURN;
+	tloss_init(&l, fm, nc, ML, 1);
+	l1 = step_run(fm, a, g1, &l, &tb1, &st, 0, 1);
+	l2 = step_run(fm, a, g2, &l, &tb2, &st, 0, 1);
+	err = grads_diff(g1, g2);
+	ok(fabs(l1 - l2) <= 1e-6 * fmax(1, l2) && err <= SPLIT_TOL,
+	    "churn: the shared window's loss and gradients are the separate "
+	    "windows' (loss %.7f against %.7f, gradients within %.2g)", l1,
+	    l2, err);
+	tloss_release(&l);
+	tbatch_release(&tb1);
+	tbatch_release(&tb2);
+	nn_grads_free(g1);
+	nn_grads_free(g2);
+	nn_acts_free(a);
+	tset_release(&s1);
+	tset_release(&s2);
+	vocab_free(v);
+	for (i = 0; i < NT; i++)
+		free(tn[i]);
+	for (i = 0; i < NI; i++)
+		free(in[i]);
+	free(tn);
+	free(in);
+	free(ev);
+}
+
+/*
  * Dropout in the model: the masks of a window are the same whether the
  * batch runs whole or split (window0 numbering); padding rows of the
  * masks are zero; another window0 gives other masks.
@@ -1612,7 +1745,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(110);
+	plan(112);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();
@@ -1640,6 +1773,7 @@ main(void)
 	    fm->cfg.n_types, fm->cfg.n_items);
 	test_reference();
 	test_split();
+	test_churn_merge();
 	test_dropout_windows();
 	test_model_fd();
 	test_overfit();
