@@ -5,9 +5,10 @@
 #
 #   tests/bench/accuracy.sh demo [BINARY]
 #       generates the demo's store (journeyscope sample, 2,000 customers,
-#       seed 42), trains with the defaults and the demo's epoch count
-#       (DEMO_EPOCHS, 6), and prints the training time with the held-out
-#       metrics of `journeyscope eval` beside their baselines;
+#       seed 42), trains with the defaults and the demo's epochs and
+#       batch (DEMO_EPOCHS 7, DEMO_BATCH 32: cmd-explore.c), and prints
+#       the training time with the held-out metrics of `journeyscope
+#       eval` beside their baselines;
 #   tests/bench/accuracy.sh video [BINARY]
 #       imports ../shared/data/sasrec-video/Video.txt with --preset sasrec
 #       (or $VIDEO) and trains with the defaults, then prints HR@10 and
@@ -34,13 +35,16 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 case $what in
 demo)
 	"$js" sample "$db" --customers 2000 --seed 42 -q
-	epochs=${DEMO_EPOCHS:-6}
+	epochs=${DEMO_EPOCHS:-7}
+	batch=${DEMO_BATCH:-32}
 	t0=$(now)
 	# shellcheck disable=SC2086
-	"$js" train "$db" --epochs "$epochs" --threads "$threads" -q $extra
+	"$js" train "$db" --epochs "$epochs" --batch "$batch" \
+	    --threads "$threads" -q $extra
 	secs=$(since "$t0")
 	echo "demo store: 2000 customers (seed 42); train --epochs $epochs" \
-	    "--threads $threads ${extra:+$extra }took $secs s (goal < 30 s)"
+	    "--batch $batch --threads $threads ${extra:+$extra }took $secs s" \
+	    "(goal < 30 s)"
 	"$js" eval "$db" -q
 	;;
 video)
