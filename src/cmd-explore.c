@@ -38,8 +38,8 @@
 #define DEMO_SEED	42
 /*
  * The demo's model: train's defaults but for 7 epochs of 32 windows a
- * step. On 2 idle cores, 2,000 customers (90,000 events) train in 19 s
- * so; the whole demo (sample 0.5 s, training, evaluation 2 s, scoring
+ * step. On 2 idle cores, 2,000 customers (90,000 events) train in about
+ * 19 s; the whole demo (sample 0.5 s, training, evaluation 2 s, scoring
  * 1 s) takes under half a minute. Measured with tests/bench/accuracy.sh
  * demo, held out: 7 epochs of 32 give HR@10 0.675, next-type accuracy
  * 0.703 and churn ROC AUC 0.704 in 19.4 s; 6 epochs of 128 (the demo
@@ -333,7 +333,7 @@ demo_build(const char *path, struct err *e)
 	    "in %.1f s\n", ui.tty ? "\r\033[K" : "", DEMO_CUSTOMERS, ui.events,
 	    tui_now() - ui.t0);
 
-	/* 2: the default model, fewer epochs */
+	/* 2: the default model, fewer epochs, smaller steps */
 	train_opts_init(&to);
 	to.epochs = DEMO_EPOCHS;
 	to.batch = DEMO_BATCH;

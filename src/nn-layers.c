@@ -34,9 +34,6 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #define NN_VEC
 #endif
 
-/* Rows of a causal attention block computed by one sgemm. */
-#define ATT_BLOCK	64
-
 static inline __attribute__((always_inline)) v8f
 ld8(const float *p)
 {
@@ -246,7 +243,7 @@ softmax_row(float *x, int n)
 }
 
 /*
- * Causal attention. Per window and head, blocks of ATT_BLOCK query rows
+ * Causal attention. Per window and head, blocks of NN_ATT_BLOCK query rows
  * take scores against the keys up to the block's end (one sgemm), the
  * masked softmax of each row, then their values (one sgemm): about half
  * the work of the full square.
@@ -274,7 +271,8 @@ nn_attention_forward(float *out, float *att, const float *qkv,
 			float *a = att + ((size_t)b * H + h) * T * T;
 
 			for (r0 = 0; r0 < n; r0 = r1) {
-				r1 = r0 + ATT_BLOCK < n ? r0 + ATT_BLOCK : n;
+				r1 = r0 + NN_ATT_BLOCK < n ? r0 + NN_ATT_BLOCK :
+				    n;
 				cblas_sgemm(CblasRowMajor, CblasNoTrans,
 				    CblasTrans, r1 - r0, r1, dh, scale,
 				    q + (size_t)r0 * C3, C3, kk, C3, 0.0f,

@@ -310,6 +310,9 @@ void	nn_layernorm_forward(float *out, float *mean, float *rstd,
 /* out(N, OC) = inp(N, C) . w(OC, C)^T + bias (bias may be NULL). */
 void	nn_matmul_forward(float *out, const float *inp, const float *w,
 	    const float *bias, int N, int C, int OC);
+
+/* Query rows of a causal attention block: one sgemm each. */
+#define NN_ATT_BLOCK	64
 /*
  * Causal self-attention over qkv (B, T, 3C): att (B, H, T, T) holds the
  * softmax rows (zero above the diagonal and for rows k >= len), out

@@ -633,20 +633,21 @@ tdata_customer(void *ctx, int64_t cust, const struct store_history *h,
 	}
 	if (d->tasks & TRAIN_CHURN) {
 		int64_t cut = o->all ? d->T : d->T1;
-		int i, hold = !o->all && churn_holdout(o->seed, cust);
+		int i, hold = !o->all && churn_holdout(o->seed, cust),
+		    n = hold ? 1 : o->churn_cutoffs;
 
 		/*
 		 * Training labels at the cut-off and at earlier ones, a
 		 * horizon apart: each label still ends at the latest cut-off
 		 * or before, so none looks past T. Validation: the latest.
 		 */
-		for (i = 0; i < o->churn_cutoffs; i++, cut -= d->H) {
+		for (i = 0; i < n; i++, cut -= d->H) {
 			d->cuts[i] = cut;
 			d->labels[i] = (int8_t)hist_churned(h, cut, d->H);
 		}
 		if (!hold)
 			tset_add_churns(&d->train, d->v, h, d->cuts, d->labels,
-			    o->churn_cutoffs, o->max_len, cust);
+			    n, o->max_len, cust);
 		else if (d->val != NULL)
 			tset_add_churn(d->val, d->v, h, d->cuts[0], o->max_len,
 			    d->labels[0], cust);

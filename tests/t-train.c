@@ -1379,14 +1379,12 @@ test_churn_merge(void)
 	const struct nn_config *cfg = &fm->cfg;
 	const int ML = cfg->max_len, N = ML + 3, NT = cfg->n_types - 2,
 	    NI = cfg->n_items - 2;
+	const struct vocab *v = fm->vocab;
 	/* events before each cut-off: past max_len, max_len, a tie, none */
 	const int ends[] = { N, ML + 1, ML, ML - 2, ML - 2, 3, 0 };
 	const int nc = (int)(sizeof(ends) / sizeof(ends[0]));
-	char **tn = xcalloc((size_t)NT, sizeof(char *)),
-	    **in = xcalloc((size_t)NI, sizeof(char *));
 	struct store_hevent *ev = xcalloc((size_t)N, sizeof(*ev));
 	struct store_history h;
-	struct vocab *v;
 	struct tset s1, s2;
 	struct tbatch tb1, tb2;
 	struct nn_acts *a;
@@ -1399,23 +1397,14 @@ test_churn_merge(void)
 	uint32_t idx[8];
 	double l1, l2, err;
 	int i, k, w1, w2, n1 = 0, n2 = 0, pos_ok, merged = -1;
-	char name[32];
 
-	for (i = 0; i < NT; i++) {
-		snprintf(name, sizeof(name), "t%d", i);
-		tn[i] = xstrdup(name);
-	}
-	for (i = 0; i < NI; i++) {
-		snprintf(name, sizeof(name), "i%d", i);
-		in[i] = xstrdup(name);
-	}
-	v = vocab_new((const char *const *)tn, (size_t)NT,
-	    (const char *const *)in, (size_t)NI);
+	/* the model's own types and items */
 	for (i = 0; i < N; i++) {
 		ev[i].id = i + 1;
 		ev[i].ts = 1000 * (int64_t)(i + 1) + 37 * (i % 5);
-		ev[i].type = tn[(i * 7) % NT];
-		ev[i].item = i % 4 == 3 ? NULL : in[(i * 5) % NI];
+		ev[i].type = vocab_type(v, 2 + (i * 7) % NT);
+		ev[i].item = i % 4 == 3 ? NULL : vocab_item(v, 2 +
+		    (i * 5) % NI);
 		ev[i].amount = i % 3 ? NAN : 2.5 * i;
 	}
 	memset(&h, 0, sizeof(h));
@@ -1484,13 +1473,6 @@ test_churn_merge(void)
 	nn_acts_free(a);
 	tset_release(&s1);
 	tset_release(&s2);
-	vocab_free(v);
-	for (i = 0; i < NT; i++)
-		free(tn[i]);
-	for (i = 0; i < NI; i++)
-		free(in[i]);
-	free(tn);
-	free(in);
 	free(ev);
 }
 

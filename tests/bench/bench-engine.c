@@ -268,11 +268,11 @@ struct batch {
  * The matrix-product floating-point operations (2 m n k each, the way
  * sgemm-peak.c counts them) of nn_forward(NN_LAST, NN_ITEMS) on one
  * window of n events: every layer but the last on all n rows, causal
- * attention in blocks of 64 query rows as nn_attention_forward does it
- * (ATT_BLOCK, nn-layers.c), the
- * last layer on the last row only (nn_attention_last_forward), then the
- * heads. LayerNorm, softmax, GELU and the attention read-outs are left
- * out, so the time this takes at the sgemm peak is a floor.
+ * attention in blocks of NN_ATT_BLOCK query rows as nn_attention_forward
+ * does it, the last layer on the last row only
+ * (nn_attention_last_forward), then the heads. LayerNorm, softmax, GELU
+ * and the attention read-outs are left out, so the time this takes at
+ * the sgemm peak is a floor.
  */
 static double
 window_flops(const struct nn_config *c, int n)
@@ -284,7 +284,7 @@ window_flops(const struct nn_config *c, int n)
 	for (l = 0; l < c->L - 1; l++) {
 		f += 2.0 * n * C * 3 * C;		/* qkv */
 		for (r0 = 0; r0 < n; r0 = r1) {		/* QK^T, AV */
-			r1 = r0 + 64 < n ? r0 + 64 : n;
+			r1 = r0 + NN_ATT_BLOCK < n ? r0 + NN_ATT_BLOCK : n;
 			f += c->H * 2 * (2.0 * (r1 - r0) * r1 * dh);
 		}
 		f += 2.0 * n * C * C;			/* proj */
