@@ -43,7 +43,17 @@ struct reader {
 
 /* Ensure at least n unread bytes are in the window unless at EOF;
  * returns the number available (< n only at EOF), -1 on I/O error. */
-long	reader_fill(struct reader *, size_t n, struct err *);
+long	reader_refill(struct reader *, size_t n, struct err *);
+
+/* Make n bytes from pos available (the window's bytes from pos, fewer
+ * only at the end of the input), keeping the current record. */
+static inline long
+reader_fill(struct reader *r, size_t n, struct err *e)
+{
+	if (r->len - r->pos >= n)
+		return (long)(r->len - r->pos);
+	return reader_refill(r, n, e);
+}
 /* Add a column name; returns its index. */
 size_t	reader_addcol(struct reader *, const char *, size_t);
 /* Set field i (growing the record) to s/len; s NULL = missing. */

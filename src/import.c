@@ -321,10 +321,17 @@ import_utf8_valid(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
 	while (p < end) {
-		unsigned c = *p;
+		unsigned c;
 		size_t k;
+		uint64_t w;
 
-		if (c < 0x80) {
+		/* ASCII eight bytes at a time */
+		while (end - p >= 8 && (memcpy(&w, p, 8),
+		    (w & 0x8080808080808080ULL) == 0))
+			p += 8;
+		if (p == end)
+			break;
+		if ((c = *p) < 0x80) {
 			p++;
 			continue;
 		}
@@ -359,12 +366,17 @@ struct rowctx {
 static const char *
 utf8(struct rowctx *rc, const char *s)
 {
+	const unsigned char *p;
 	struct buf *b;
 	size_t n;
 
 	if (s == NULL)
 		return NULL;
-	n = strlen(s);
+	for (p = (const unsigned char *)s; *p != 0 && *p < 0x80; p++)
+		;
+	if (*p == 0)				/* ASCII */
+		return s;
+	n = (size_t)(p - (const unsigned char *)s) + strlen((const char *)p);
 	if (import_utf8_valid(s, n) || rc->nscratch >= 6)
 		return s;
 	b = &rc->scratch[rc->nscratch++];
