@@ -48,13 +48,17 @@ struct type_ent {
  * the life of the import): a row then costs SQLite a loop step instead
  * of eleven binds, a step and a reset, about a third of the time. Ids are
  * assigned at resolving, in the order rowids would have been, so callers
- * get an event's id at once. store_ingest_event() keeps up to
- * PENDING_MAX rows waiting, their strings in an arena.
+ * get an event's id at once; SQLite assigns the same rowids (the largest
+ * plus one) by itself, which is cheaper than inserting them (no seek
+ * per row: a fifth of the writing thread's instructions), and each write
+ * checks that they agree. store_ingest_event() keeps up to PENDING_MAX
+ * rows waiting, their strings in an arena.
  */
 #define PENDING_MAX	4096
 #define PENDING_TABLE	"js_pending"
-#define PENDING_COLUMNS	"id, customer_id, ts, type_id, item_id, amount, " \
+#define PENDING_DATA	"customer_id, ts, type_id, item_id, amount, " \
 	"quantity, channel, text, attrs, import_id, line"
+#define PENDING_COLUMNS	"id, " PENDING_DATA
 
 enum {
 	PC_ID, PC_CUSTOMER, PC_TS, PC_TYPE, PC_ITEM, PC_AMOUNT, PC_QUANTITY,
@@ -69,8 +73,8 @@ enum {
 };
 
 static const char *const ingest_sql[ST_N] = {
-	[ST_EVENT] = "INSERT INTO events(" PENDING_COLUMNS ") SELECT "
-	    PENDING_COLUMNS " FROM " PENDING_TABLE,
+	[ST_EVENT] = "INSERT INTO events(" PENDING_DATA ") SELECT "
+	    PENDING_DATA " FROM " PENDING_TABLE,
 	[ST_CUST_SEL] = "SELECT id FROM customers WHERE ext_id = ?1",
 	[ST_CUST_INS] = "INSERT INTO customers(id, ext_id, attrs, n_events, "
 	    "first_ts, last_ts, spend, n_purchases, n_items) "
@@ -372,6 +376,11 @@ store_ingest_write(struct ingest *g, const struct ingest_row *rows,
 	g->wrows = rows;
 	g->nwrows = n;
 	rc = store_step_done(g->s, g->st[ST_EVENT], e, "adding events");
+	if (rc == 0 && sqlite3_last_insert_rowid(g->s->db) != rows[n - 1].id)
+		rc = err_set(e, ERR_DB, "%s: events got ids other than those "
+		    "assigned (%lld, not %lld)", g->s->path,
+		    (long long)sqlite3_last_insert_rowid(g->s->db),
+		    (long long)rows[n - 1].id);
 	g->wrows = NULL;
 	g->nwrows = 0;
 	sql_leave(g);
