@@ -604,11 +604,11 @@ ingest_insert(struct ingest *g, sqlite3_stmt *st, struct err *e,
  * between; everything lands in the same transaction).
  */
 static int64_t
-ingest_customer(struct ingest *g, const char *ext, struct cust_agg **cap,
-    struct err *e)
+ingest_customer(struct ingest *g, const char *ext, uint64_t hash,
+    struct cust_agg **cap, struct err *e)
 {
 	size_t len = strlen(ext);
-	int64_t *slot = smap_get(g->cust, ext, len), id;
+	int64_t *slot = smap_get_h(g->cust, ext, len, hash), id;
 	struct cust_agg *ca;
 	int created = 0;
 
@@ -722,13 +722,13 @@ ingest_item_sql(struct ingest *g, const char *ext, size_t len, int64_t *slot,
 	return id;
 }
 
-/* Item id for ext, added or described as needed. */
+/* Item id for ext (hash: its smap_hash), added or described as needed. */
 static int64_t
-ingest_item_id(struct ingest *g, const char *ext, const char *name,
-    const char *category, double price, struct err *e)
+ingest_item_id(struct ingest *g, const char *ext, uint64_t hash,
+    const char *name, const char *category, double price, struct err *e)
 {
 	size_t len = strlen(ext);
-	int64_t *slot = smap_get(g->items, ext, len), id;
+	int64_t *slot = smap_get_h(g->items, ext, len, hash), id;
 	struct item_agg *ia;
 
 	if (slot != NULL) {
@@ -916,7 +916,9 @@ store_ingest_resolve(struct ingest *g, const struct ingest_event *ev,
 	if (imap_count(g->agg) >= INGEST_MAX_CUSTOMERS &&
 	    ingest_flush(g, e) < 0)
 		return -1;
-	if ((cid = ingest_customer(g, ev->customer, &ca, e)) < 0)
+	if ((cid = ingest_customer(g, ev->customer, ev->hashed ?
+	    ev->hash_customer : smap_hash(ev->customer, strlen(ev->customer)),
+	    &ca, e)) < 0)
 		return -1;
 	/* attributes first: a refused event leaves nothing behind */
 	if (ev->cust_attrs != NULL) {
@@ -948,8 +950,9 @@ store_ingest_resolve(struct ingest *g, const struct ingest_event *ev,
 	if ((t = ingest_type(g, ev->type, e)) == NULL)
 		return -1;
 	if (ev->item != NULL && ev->item[0] != '\0' &&
-	    (iid = ingest_item_id(g, ev->item, ev->item_name, ev->category,
-	    ev->price, e)) < 0)
+	    (iid = ingest_item_id(g, ev->item, ev->hashed ? ev->hash_item :
+	    smap_hash(ev->item, strlen(ev->item)), ev->item_name,
+	    ev->category, ev->price, e)) < 0)
 		return -1;
 	if (iid > INT32_MAX)
 		return err_set(e, ERR_LIMIT, "more than %d items", INT32_MAX);
@@ -993,22 +996,26 @@ store_ingest_resolve(struct ingest *g, const struct ingest_event *ev,
 
 /* Start loading what resolving ev will look up. */
 void
-store_ingest_prefetch(struct ingest *g, const struct ingest_event *ev,
-    int stage)
+store_ingest_prefetch(struct ingest *g, struct ingest_event *ev, int stage)
 {
 	int64_t *slot, *islot;
 
 	if (ev->customer == NULL)
 		return;
 	if (stage == 0) {
-		smap_prefetch(g->cust, ev->customer, strlen(ev->customer));
-		if (ev->item != NULL)
-			smap_prefetch(g->items, ev->item, strlen(ev->item));
-	} else if ((slot = smap_get(g->cust, ev->customer,
-	    strlen(ev->customer))) != NULL) {
+		ev->hash_customer = smap_hash(ev->customer,
+		    strlen(ev->customer));
+		smap_prefetch_h(g->cust, ev->hash_customer);
+		if (ev->item != NULL) {
+			ev->hash_item = smap_hash(ev->item, strlen(ev->item));
+			smap_prefetch_h(g->items, ev->hash_item);
+		}
+		ev->hashed = 1;
+	} else if (ev->hashed && (slot = smap_get_h(g->cust, ev->customer,
+	    strlen(ev->customer), ev->hash_customer)) != NULL) {
 		imap_prefetch(g->agg, *slot);
-		if (ev->item != NULL && (islot = smap_get(g->items, ev->item,
-		    strlen(ev->item))) != NULL)
+		if (ev->item != NULL && (islot = smap_get_h(g->items,
+		    ev->item, strlen(ev->item), ev->hash_item)) != NULL)
 			iset_prefetch(g->pairs, (uint64_t)*slot << 32 |
 			    (uint64_t)*islot);
 	}
@@ -1041,7 +1048,8 @@ store_ingest_item(struct ingest *g, const char *item, const char *name,
 {
 	if (item == NULL || item[0] == '\0')
 		return err_set(e, ERR_PARSE, "missing item id");
-	return ingest_item_id(g, item, name, category, price, e) < 0 ? -1 : 0;
+	return ingest_item_id(g, item, smap_hash(item, strlen(item)), name,
+	    category, price, e) < 0 ? -1 : 0;
 }
 
 /* Record one planted trigger occurrence. */
@@ -1055,7 +1063,8 @@ store_ingest_truth(struct ingest *g, const char *rule, const char *customer,
 	int64_t cid, tid;
 	size_t i;
 
-	if ((cid = ingest_customer(g, customer, &ca, e)) < 0)
+	if ((cid = ingest_customer(g, customer, smap_hash(customer,
+	    strlen(customer)), &ca, e)) < 0)
 		return -1;
 	if (ca->fresh && ca->n == 0)	/* every customer has events */
 		return err_set(e, ERR_USAGE, "ground truth for customer %s, "

@@ -70,6 +70,10 @@ struct ingest_event {
 	const char	*attrs;		/* event attributes, JSON object */
 	const char	*cust_attrs;	/* customer attributes, JSON object */
 	int64_t		 line;		/* source line, 0 if none */
+	/* store_ingest_prefetch() keeps the hashes of customer and item
+	 * here for resolving (hashed = 1); callers start with zeros */
+	uint64_t	 hash_customer, hash_item;
+	int		 hashed;
 };
 
 /*
@@ -121,7 +125,7 @@ int		 store_ingest_write(struct ingest *, const struct ingest_row *,
  * stage 1 (later, the lookups being cached by then) its aggregates do.
  */
 void		 store_ingest_prefetch(struct ingest *,
-		    const struct ingest_event *, int stage);
+		    struct ingest_event *, int stage);
 /* Add or update an item of the catalog (name, category, price may be NULL/NAN). */
 int		 store_ingest_item(struct ingest *, const char *item,
 		    const char *name, const char *category, double price,

@@ -161,6 +161,42 @@ parse_clock(const char *p, const char *end, int *h, int *mi, int *s,
 	return 0;
 }
 
+/*
+ * YYYY-MM-DD[T ]HH:MM:SS[Z], the most common layout, read by position:
+ * 0 done, 1 not this layout (or not a valid time: parse_auto decides).
+ */
+static int
+parse_iso_fixed(const char *s, size_t len, int64_t *out)
+{
+#define DIG(i)	((unsigned)(unsigned char)s[i] - '0')
+#define NUM2(i)	((int)(DIG(i) * 10 + DIG((i) + 1)))
+	int y, mo, d, h, mi, sec;
+
+	if (len != 19 && !(len == 20 && (s[19] == 'Z' || s[19] == 'z')))
+		return 1;
+	if (s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+		return 1;
+#define BAD(i)	(DIG(i) > 9)
+	if (BAD(0) | BAD(1) | BAD(2) | BAD(3) | BAD(5) | BAD(6) | BAD(8) |
+	    BAD(9) | BAD(11) | BAD(12) | BAD(14) | BAD(15) | BAD(17) |
+	    BAD(18))
+		return 1;
+#undef BAD
+	y = NUM2(0) * 100 + NUM2(2);
+	mo = NUM2(5);
+	d = NUM2(8);
+	h = NUM2(11);
+	mi = NUM2(14);
+	sec = NUM2(17);
+#undef NUM2
+#undef DIG
+	if (check_ymdhms(y, mo, d, h, mi, sec) < 0)
+		return 1;
+	*out = tparse_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
 static int
 parse_auto(const char *s, size_t len, int64_t *out)
 {
@@ -280,7 +316,7 @@ tparse_parse(struct tparse *tp, const char *s, size_t len, int64_t *out,
 	if (len == 0)
 		return err_set(e, ERR_PARSE, "empty timestamp");
 	rc = tp->fmt ? parse_fmt(tp->fmt, s, len, out) :
-	    parse_auto(s, len, out);
+	    parse_iso_fixed(s, len, out) == 0 ? 0 : parse_auto(s, len, out);
 	if (rc < 0) {
 		if (tp->fmt)
 			return err_set(e, ERR_PARSE, "timestamp '%.*s' does "

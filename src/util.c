@@ -221,6 +221,7 @@ hash_bytes(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char *s = p;
 	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+	size_t i;
 
 	while (n >= 8) {
 		memcpy(&w, s, 8);
@@ -229,8 +230,10 @@ hash_bytes(const void *p, size_t n, uint64_t seed)
 		s += 8;
 		n -= 8;
 	}
-	w = 0;
-	memcpy(&w, s, n);
+	/* the tail as a little-endian word (what memcpy gives here, without
+	 * a call for a variable length) */
+	for (w = 0, i = n; i > 0; i--)
+		w = w << 8 | s[i - 1];
 	h = (h ^ mix64(w ^ n)) * 0x9e3779b97f4a7c15ULL;
 	return mix64(h);
 }
@@ -301,21 +304,38 @@ smap_find(struct smap *m, const char *k, size_t len, uint64_t h)
 	}
 }
 
+uint64_t
+smap_hash(const char *k, size_t len)
+{
+	return hash_bytes(k, len, 0);
+}
+
 /* Start loading the slot of key into the cache (a later get is faster). */
+void
+smap_prefetch_h(const struct smap *m, uint64_t h)
+{
+	__builtin_prefetch(&m->slots[(size_t)h & (m->cap - 1)]);
+}
+
 void
 smap_prefetch(const struct smap *m, const char *k, size_t len)
 {
-	__builtin_prefetch(&m->slots[(size_t)hash_bytes(k, len, 0) &
-	    (m->cap - 1)]);
+	smap_prefetch_h(m, smap_hash(k, len));
 }
 
-/* Value slot of key, or NULL. */
+/* Value slot of key (whose hash is h), or NULL. */
+int64_t *
+smap_get_h(struct smap *m, const char *k, size_t len, uint64_t h)
+{
+	struct sslot *s = smap_find(m, k, len, h);
+
+	return s->used ? &s->val : NULL;
+}
+
 int64_t *
 smap_get(struct smap *m, const char *k, size_t len)
 {
-	struct sslot *s = smap_find(m, k, len, hash_bytes(k, len, 0));
-
-	return s->used ? &s->val : NULL;
+	return smap_get_h(m, k, len, smap_hash(k, len));
 }
 
 static void

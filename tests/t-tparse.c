@@ -208,10 +208,61 @@ test_days(void)
 	is_int(tparse_days(1600, 1, 1), -135140, "days: 1600-01-01");
 }
 
+/*
+ * YYYY-MM-DDTHH:MM:SS[Z] is read by a fixed-layout fast path; the same
+ * time with a "+00:00" offset or a fraction takes the general parser.
+ * Random fields, impossible ones included (month 13, day 31 of short
+ * months, February 29 of common years, hour 24, second 60), must get
+ * the same answer both ways.
+ */
+static void
+test_fixed_layout(void)
+{
+	uint64_t r = 99;
+	int i, same = 1, fast = 0, refused = 0;
+	char a[64], b[64], c[64];
+
+	for (i = 0; i < 20000; i++) {
+		int y, mo, d, h, mi, sec;
+		int64_t va, vb, vc;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		y = 1896 + (int)(r >> 58) * 3;
+		mo = 1 + (int)(r >> 20) % 13;
+		d = 1 + (int)(r >> 28) % 31;
+		h = (int)(r >> 36) % 26;
+		mi = (int)(r >> 44) % 61;
+		sec = (int)(r >> 50) % 62;
+		snprintf(a, sizeof(a), "%04d-%02d-%02d%c%02d:%02d:%02d%s", y,
+		    mo, d, i % 3 ? 'T' : ' ', h, mi, sec, i & 1 ? "Z" : "");
+		snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d+00:00",
+		    y, mo, d, h, mi, sec);
+		snprintf(c, sizeof(c), "%04d-%02d-%02dT%02d:%02d:%02d.0", y,
+		    mo, d, h, mi, sec);
+		va = tp(a);
+		vb = tp(b);
+		vc = tp(c);
+		if (va != vb || va != vc) {
+			if (same)
+				diag("%s: %lld, %s: %lld, %s: %lld", a,
+				    (long long)va, b, (long long)vb, c,
+				    (long long)vc);
+			same = 0;
+		}
+		if (va == BAD)
+			refused++;
+		else
+			fast++;
+	}
+	ok(same && fast > 1000 && refused > 1000, "20,000 fixed-layout "
+	    "times: the fast path agrees with the general parser (%d read, "
+	    "%d refused)", fast, refused);
+}
+
 int
 main(void)
 {
-	plan(83);
+	plan(84);
 	test_iso();
 	test_dates();
 	test_epoch();
@@ -219,5 +270,6 @@ main(void)
 	test_format();
 	test_cache();
 	test_days();
+	test_fixed_layout();
 	return exit_status();
 }
