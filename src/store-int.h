@@ -22,6 +22,18 @@ struct store {
 #define STORE_EVENTS_INDEX \
 	"CREATE INDEX events_customer_ts ON events(customer_id, ts)"
 
+/* The indexes that list customers (schema v1 and v3), dropped and
+ * rebuilt by a first import too: t-store checks that the rebuilt ones
+ * are the migrations' own. */
+#define STORE_CUSTOMER_INDEXES_DROP \
+	"DROP INDEX customers_last; DROP INDEX customers_spend; " \
+	"DROP INDEX customers_events; DROP INDEX customers_first"
+#define STORE_CUSTOMER_INDEXES \
+	"CREATE INDEX customers_last ON customers(last_ts);" \
+	"CREATE INDEX customers_spend ON customers(spend);" \
+	"CREATE INDEX customers_events ON customers(n_events);" \
+	"CREATE INDEX customers_first ON customers(first_ts)"
+
 /* 1 when the store holds no events, 0 when it does, -1 on error. */
 int	store_is_empty(struct store *);
 /* ERR_DB with the connection's message, prefixed by what; returns -1. */

@@ -64,7 +64,7 @@ sql_int(const char *p, const char *sql)
 static const char *
 sql_text(const char *p, const char *sql)
 {
-	static char out[512];
+	static char out[4096];
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
@@ -414,6 +414,23 @@ test_ingest(void)
 	    "events reference their customer");
 	is_str(sql_text(p, "PRAGMA journal_mode"), "wal",
 	    "WAL again after the import");
+	{
+		/* the first import dropped the indexes and built them again */
+		static const char q[] = "SELECT group_concat(name || ': ' || "
+		    "sql, '; ') FROM (SELECT name, sql FROM sqlite_master "
+		    "WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)";
+		const char *fresh = path("fresh.db");
+		char *want;
+		struct store *f = store_open(fresh, STORE_CREATE, &e);
+
+		store_close(f);
+		want = strdup(sql_text(fresh, q));
+		ok(strstr(want, "customers_first") != NULL &&
+		    strstr(want, "events_customer_ts") != NULL &&
+		    strcmp(sql_text(p, q), want) == 0, "after the first "
+		    "import the indexes are the migrations' own: %s", want);
+		free(want);
+	}
 	is_int(sql_int(p, "SELECT count(*) FROM pragma_foreign_key_check"), 0,
 	    "foreign keys hold");
 	ok(store_info_get(s, &in, &e) == 0 && in.customers == 3 &&
@@ -846,7 +863,7 @@ test_paging(void)
 int
 main(void)
 {
-	plan(88);
+	plan(89);
 	snprintf(dir, sizeof(dir), "%s/t-store.XXXXXX",
 	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL) {
