@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "nn.h"
 
 static void
 main_usage(FILE *fp)
@@ -120,6 +121,7 @@ main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	/* numbers in files, JSON and SQL are written 1.5 in any locale */
 	setlocale(LC_NUMERIC, "C");
+	nn_blas_idle();
 	if (argc < 2) {
 		main_usage(stderr);
 		return 2;

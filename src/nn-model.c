@@ -210,6 +210,24 @@ nn_blas_threads(int n)
 	openblas_set_num_threads(n);
 }
 
+/*
+ * OpenBLAS (the pthreads build) starts its worker threads when it loads,
+ * and each spins on sched_yield for about 2^28 cycles before it sleeps:
+ * a tenth of a second of a core taken from whatever the program does
+ * first (measured here: 5% of an import's CPU time, on 2 cores). Its
+ * thread shutdown, the one its fork handler uses, stops them at once;
+ * the next call that wants threads starts them again. A BLAS without
+ * that function is left alone.
+ */
+extern int	blas_thread_shutdown_(void) __attribute__((weak));
+
+void
+nn_blas_idle(void)
+{
+	if (blas_thread_shutdown_ != NULL)
+		blas_thread_shutdown_();
+}
+
 /* splitmix64. */
 void
 nn_rng_seed(struct nn_rng *r, uint64_t seed)

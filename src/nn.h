@@ -191,6 +191,9 @@ double		 nn_rng_normal(struct nn_rng *);
 
 /* Threads OpenBLAS may use inside one call (1 when we split batches). */
 void		 nn_blas_threads(int n);
+/* Stop OpenBLAS's idle threads, which spin for a while after it loads
+ * (they come back with the next call that wants them). */
+void		 nn_blas_idle(void);
 
 /* 0 when the sizes make a model, else -1 and ERR_MODEL naming the field. */
 int		 nn_config_check(const struct nn_config *, struct err *);
