@@ -157,6 +157,22 @@ test_smap(void)
 	}
 	ok(okay, "smap: keys of 30..199 bytes (inline and on the heap)");
 	is_int((int64_t)smap_count(m), 4 + 170, "smap: count");
+	/* keys of 4..29 bytes, compared a word or two at a time: each
+	 * found, with a twin of the same length one byte apart */
+	okay = 1;
+	for (i = 4; i < 30; i++) {
+		char k1[32], k2[32];
+
+		memset(k1, 'q', sizeof(k1));
+		memcpy(k2, k1, sizeof(k2));
+		k2[i / 2] = 'r';
+		smap_put(m, k1, (size_t)i, 2000 + i, NULL);
+		smap_put(m, k2, (size_t)i, 3000 + i, NULL);
+		okay &= *smap_get(m, k1, (size_t)i) == 2000 + i &&
+		    *smap_get(m, k2, (size_t)i) == 3000 + i;
+	}
+	ok(okay, "smap: keys of 4..29 bytes and twins one byte apart");
+	is_int((int64_t)smap_count(m), 4 + 170 + 52, "smap: count again");
 	/* growth: many keys, all found afterwards with their values */
 	for (i = 0; i < 20000; i++) {
 		int n = snprintf(key, sizeof(key), "customer-%d", i);
@@ -165,7 +181,7 @@ test_smap(void)
 		okay &= isnew == 1 && *v == i;
 	}
 	ok(okay, "smap: 20000 new keys inserted");
-	is_int((int64_t)smap_count(m), 4 + 170 + 20000, "smap: count after "
+	is_int((int64_t)smap_count(m), 4 + 170 + 52 + 20000, "smap: count after "
 	    "growth");
 	for (i = 0; i < 20000; i++) {
 		int n = snprintf(key, sizeof(key), "customer-%d", i);
@@ -294,7 +310,7 @@ test_err(void)
 int
 main(void)
 {
-	plan(58);
+	plan(60);
 	test_buf();
 	test_json();
 	test_hash();
