@@ -101,6 +101,35 @@ test_hash(void)
 	    (int64_t)0x37e7c4ba7acce613ULL, "hash of two words, a seed");
 	is_int((int64_t)hash_bytes("The quick brown fox jumps", 25, 42),
 	    (int64_t)0x509a244410e9dc81ULL, "hash of 25 bytes, seed 42");
+	{
+		/* every tail length: the values of the memcpy-tail version */
+		static const uint64_t pinned[18] = {
+		    0x3e278dca88014e2aULL,
+		    0x07f980e96aa0d13bULL,
+		    0xdf1897184a0f4d76ULL,
+		    0x100579db6f412183ULL,
+		    0x90f9ce49ac48a17bULL,
+		    0x9e323497b6221527ULL,
+		    0x924c537f0af485deULL,
+		    0xa2c957a83ca8e372ULL,
+		    0x897f8b87295b901dULL,
+		    0x40267b02a668cef5ULL,
+		    0xd3935f0672565c2fULL,
+		    0x41615865210283f7ULL,
+		    0x971ed898b3125565ULL,
+		    0x1a88e3140cec0840ULL,
+		    0xe7f33ede42fd1585ULL,
+		    0x9928ef3c737260c3ULL,
+		    0x995f6430dae1b9cdULL,
+		    0x59b8bc6ee5f1885cULL,
+		};
+		int n, same = 1;
+
+		for (n = 0; n <= 17; n++)
+			same &= hash_bytes("abcdefghijklmnopqrstu", (size_t)n,
+			    7) == pinned[n];
+		ok(same, "hashes of 0..17 bytes (every tail length) unchanged");
+	}
 
 	ok(hash_bytes("abc", 3, 0) != hash_bytes("abc", 3, 1),
 	    "the seed changes the hash");
@@ -310,7 +339,7 @@ test_err(void)
 int
 main(void)
 {
-	plan(60);
+	plan(61);
 	test_buf();
 	test_json();
 	test_hash();
