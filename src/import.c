@@ -394,14 +394,52 @@ utf8(struct rowctx *rc, const char *s)
 	return b->data;
 }
 
+/*
+ * The plain decimal [-]DIGITS[.DIGITS], at most 15 digits in all: the
+ * digits as an integer (exact below 2^53) divided by a power of ten
+ * (exact up to 10^22) is one correctly rounded operation, so the result
+ * is strtod's. 0 done, 1 anything else.
+ */
+static int
+parse_plain_decimal(const char *s, double *out)
+{
+	static const double p10[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	const char *p = s + (*s == '-');
+	int64_t m = 0;
+	int nd = 0, nf = -1;
+
+	for (; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9') {
+			m = m * 10 + (*p - '0');
+			if (++nd > 15)
+				return 1;
+			if (nf >= 0)
+				nf++;
+		} else if (*p == '.' && nf < 0)
+			nf = 0;
+		else
+			return 1;
+	}
+	/* a digit on each side of a point: "5." and ".5" go to strtod */
+	if (nd == 0 || nf == 0 || (nf > 0 && nd == nf))
+		return 1;
+	*out = (double)m / p10[nf > 0 ? nf : 0];
+	if (*s == '-')
+		*out = -*out;
+	return 0;
+}
+
 /* A number from a field: blanks, a currency sign and thousands commas
  * are allowed; 0 ok, -1 not a number. */
-static int
-parse_num(const char *s, double *out)
+int
+import_parse_num(const char *s, double *out)
 {
 	char tmp[64], *end;
 	size_t k = 0;
 
+	if (parse_plain_decimal(s, out) == 0)
+		return 0;
 	while (*s == ' ' || *s == '\t')
 		s++;
 	if (*s == '-' || *s == '+')
@@ -448,7 +486,7 @@ num_target(struct reader *r, const struct mapping *m, int t, double *out,
 	*out = NAN;
 	if (!m->has[t] || v == NULL)
 		return 0;
-	if (parse_num(v, out) < 0)
+	if (import_parse_num(v, out) < 0)
 		return err_set(e, ERR_PARSE, "%s '%.40s' is not a number",
 		    target_names[t], v);
 	if (s->col2 >= 0) {
@@ -458,7 +496,7 @@ num_target(struct reader *r, const struct mapping *m, int t, double *out,
 			*out = NAN;
 			return 0;
 		}
-		if (parse_num(v2, &b) < 0)
+		if (import_parse_num(v2, &b) < 0)
 			return err_set(e, ERR_PARSE, "%s factor '%.40s' is "
 			    "not a number", target_names[t], v2);
 		*out *= b;
@@ -714,7 +752,7 @@ import_items(struct import_run *ir, const char *path, struct err *e)
 		} else if (cc >= 0)
 			category = reader_field(r, (size_t)cc);
 		if (cp >= 0 && reader_field(r, (size_t)cp) != NULL &&
-		    parse_num(reader_field(r, (size_t)cp), &price) < 0)
+		    import_parse_num(reader_field(r, (size_t)cp), &price) < 0)
 			price = NAN;
 		if (id == NULL) {
 			ir->st->rejected++;

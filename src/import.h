@@ -118,4 +118,8 @@ int	import_files(struct store *, char *const *files, int n,
 /* Does s (len bytes) hold valid UTF-8? */
 int	import_utf8_valid(const char *, size_t);
 
+/* A number from a field (blanks, a currency sign and thousands commas
+ * allowed): 0 with *out, -1 not a number. */
+int	import_parse_num(const char *, double *);
+
 #endif

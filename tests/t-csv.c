@@ -561,10 +561,69 @@ test_fast_path(void)
 	buf_release(&line);
 }
 
+/*
+ * Plain decimals take a fast path (integer digits over a power of ten);
+ * it must give strtod's double, bit for bit, and leave everything else
+ * (commas, currency, exponents, 16 digits and more, a bare point) to
+ * the general path, which still reads it.
+ */
+static void
+test_numbers(void)
+{
+	static const char *const other[] = { "1,234.5", "$12.50",
+	    "\xc2\xa3" "3.20", "1e3", " 7 ", "5.", ".5", "-.5",
+	    "1234567890123456", "0.1234567890123456", "+4", "-0" };
+	static const double other_v[] = { 1234.5, 12.5, 3.2, 1000, 7, 5,
+	    .5, -.5, 1234567890123456.0, 0.1234567890123456, 4, -0.0 };
+	uint64_t r = 4242;
+	int i, same = 1, others = 1;
+	char buf[64];
+	double a, b;
+
+	for (i = 0; i < 200000; i++) {
+		int nd, nf, k;
+		size_t n = 0;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		nd = 1 + (int)(r >> 60) % 15;
+		nf = (int)(r >> 56) % (nd + 1);
+		if (r & 1)
+			buf[n++] = '-';
+		for (k = 0; k < nd; k++) {
+			if (k == nd - nf && nf > 0) {
+				if (k == 0)
+					buf[n++] = '0';
+				buf[n++] = '.';
+			}
+			buf[n++] = (char)('0' + (r >> (2 * k + 3)) % 10);
+		}
+		buf[n] = '\0';
+		b = strtod(buf, NULL);
+		if (import_parse_num(buf, &a) != 0 ||
+		    memcmp(&a, &b, sizeof(a)) != 0) {
+			if (same)
+				diag("%s: %.17g, strtod %.17g", buf, a, b);
+			same = 0;
+		}
+	}
+	ok(same, "200,000 random plain decimals read as strtod reads them, "
+	    "bit for bit");
+	for (i = 0; i < (int)(sizeof(other) / sizeof(other[0])); i++)
+		if (import_parse_num(other[i], &a) != 0 ||
+		    memcmp(&a, &other_v[i], sizeof(a)) != 0) {
+			diag("%s: %.17g", other[i], a);
+			others = 0;
+		}
+	ok(others && import_parse_num("12a", &a) < 0 &&
+	    import_parse_num("-", &a) < 0 && import_parse_num("1.2.3", &a) < 0,
+	    "commas, currency, exponents, long and bare-point numbers by the "
+	    "general path; '12a', '-' and '1.2.3' refused");
+}
+
 int
 main(void)
 {
-	plan(67);
+	plan(69);
 	test_quotes();
 	test_unclosed();
 	test_header();
@@ -572,6 +631,7 @@ main(void)
 	test_jsonl();
 	test_big();
 	test_fast_path();
+	test_numbers();
 	test_files();
 	return exit_status();
 }
