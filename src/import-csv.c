@@ -39,6 +39,7 @@ reader_setup(struct reader *r, const struct reader_opts *o, struct err *e)
 		    strchr(d, '"') || strchr(d, '\n') || strchr(d, '\r'))
 			return err_set(e, ERR_USAGE, "bad delimiter '%s'", d);
 		memcpy(r->delim, d, r->dlen + 1);
+		r->fast = r->dlen == 1;
 	}
 	r->colmap = smap_new();
 	r->cap = READ_CHUNK * 2;
@@ -362,8 +363,7 @@ csv_record(struct reader *r, struct err *e)
 		break;
 	}
 	r->rec_line = r->line + 1;
-	if (!r->ws && r->dlen == 1 && r->delim[0] != '"' &&
-	    r->delim[0] != '\r' && r->delim[0] != '\n' && csv_fast_record(r))
+	if (r->fast && csv_fast_record(r))
 		return 1;
 	if (r->ws) {
 		while (reader_fill(r, 1, e) > 0 && is_blank(r->buf[r->pos]))

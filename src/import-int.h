@@ -38,6 +38,8 @@ struct reader {
 	char		 delim[16];
 	size_t		 dlen;
 	int		 ws;		/* delimiter = runs of blanks */
+	int		 fast;		/* a one-byte delimiter (never a quote
+					 * or line end): csv_fast_record() */
 	int		 header;
 };
 

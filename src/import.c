@@ -368,7 +368,6 @@ utf8(struct rowctx *rc, const char *s)
 {
 	const unsigned char *p;
 	struct buf *b;
-	size_t n;
 
 	if (s == NULL)
 		return NULL;
@@ -376,8 +375,9 @@ utf8(struct rowctx *rc, const char *s)
 		;
 	if (*p == 0)				/* ASCII */
 		return s;
-	n = (size_t)(p - (const unsigned char *)s) + strlen((const char *)p);
-	if (import_utf8_valid(s, n) || rc->nscratch >= 6)
+	/* the ASCII prefix is valid: check from the first other byte */
+	if (import_utf8_valid((const char *)p, strlen((const char *)p)) ||
+	    rc->nscratch >= 6)
 		return s;
 	b = &rc->scratch[rc->nscratch++];
 	buf_reset(b);

@@ -56,12 +56,11 @@ struct type_ent {
  */
 #define PENDING_MAX	4096
 #define PENDING_TABLE	"js_pending"
-#define PENDING_DATA	"customer_id, ts, type_id, item_id, amount, " \
+#define PENDING_COLUMNS	"customer_id, ts, type_id, item_id, amount, " \
 	"quantity, channel, text, attrs, import_id, line"
-#define PENDING_COLUMNS	"id, " PENDING_DATA
 
 enum {
-	PC_ID, PC_CUSTOMER, PC_TS, PC_TYPE, PC_ITEM, PC_AMOUNT, PC_QUANTITY,
+	PC_CUSTOMER, PC_TS, PC_TYPE, PC_ITEM, PC_AMOUNT, PC_QUANTITY,
 	PC_CHANNEL, PC_TEXT, PC_ATTRS, PC_IMPORT, PC_LINE
 };
 
@@ -73,8 +72,8 @@ enum {
 };
 
 static const char *const ingest_sql[ST_N] = {
-	[ST_EVENT] = "INSERT INTO events(" PENDING_DATA ") SELECT "
-	    PENDING_DATA " FROM " PENDING_TABLE,
+	[ST_EVENT] = "INSERT INTO events(" PENDING_COLUMNS ") SELECT "
+	    PENDING_COLUMNS " FROM " PENDING_TABLE,
 	[ST_CUST_SEL] = "SELECT id FROM customers WHERE ext_id = ?1",
 	[ST_CUST_INS] = "INSERT INTO customers(id, ext_id, attrs, n_events, "
 	    "first_ts, last_ts, spend, n_purchases, n_items) "
@@ -290,9 +289,6 @@ pend_column(sqlite3_vtab_cursor *c, sqlite3_context *cx, int col)
 	const char *v;
 
 	switch (col) {
-	case PC_ID:
-		sqlite3_result_int64(cx, p->id);
-		break;
 	case PC_CUSTOMER:
 		sqlite3_result_int64(cx, p->customer);
 		break;

@@ -215,17 +215,6 @@ mix64(uint64_t x)
 	return x;
 }
 
-/* A 4-byte load as little-endian. */
-static inline uint32_t
-le32(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-
 /* A fast stable 64-bit hash: 8-byte words folded with multiply-mix. */
 uint64_t
 hash_bytes(const void *p, size_t n, uint64_t seed)
@@ -241,15 +230,15 @@ hash_bytes(const void *p, size_t n, uint64_t seed)
 		s += 8;
 		n -= 8;
 	}
-	/* the tail as a little-endian word (what memcpy gives here, without
-	 * a call for a variable length): 4..7 bytes as two overlapping
-	 * 4-byte loads, the bytes they share being equal */
+	/* the tail as the word memcpy gives on a little-endian machine,
+	 * without a call for a variable length: 4..7 bytes as two
+	 * overlapping 4-byte loads, the bytes they share being equal */
 	if (n >= 4) {
 		uint32_t lo, hi;
 
 		memcpy(&lo, s, 4);
 		memcpy(&hi, s + n - 4, 4);
-		w = le32(lo) | (uint64_t)le32(hi) << (8 * (n - 4));
+		w = lo | (uint64_t)hi << (8 * (n - 4));
 	} else
 		for (w = 0, i = n; i > 0; i--)
 			w = w << 8 | s[i - 1];
