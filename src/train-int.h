@@ -190,6 +190,10 @@ struct tloss {
 void	tloss_init(struct tloss *, const struct nn_model *, int B, int T,
 	    int K);
 void	tloss_release(struct tloss *);
+/* Chunks of about chunk rows to score np item targets in (train.c). */
+int	tloss_chunks(int np, int chunk);
+/* n windows sorted longest first into out, dealt for the workers. */
+size_t	train_deal_batch(uint32_t *out, const uint32_t *sorted, size_t n);
 /*
  * After nn_forward(NN_FULL) of batch tb on a: the losses (sums into l),
  * the heads' gradients added into g, and l->dlnf for nn_backward.

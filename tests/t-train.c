@@ -1293,6 +1293,98 @@ test_reference(void)
 }
 
 /*
+ * How a batch is shared and scored: train_deal_batch puts a batch sorted
+ * longest first into bit-reversed order, so the threads' contiguous
+ * halves (quarters) hold windows of near-equal total length;
+ * tloss_chunks cuts a worker's item targets into chunks of equal size
+ * (within a row) near the nominal chunk, never above the buffer's 1.5 chunks.
+ */
+static void
+test_deal_and_chunks(void)
+{
+	uint32_t in[300], out[300], seen[300];
+	int perm = 1, evens = 1, np, ci, nc, n, cr_ok = 1, last_ok = 1;
+	int cut_ok = 1;
+	size_t k, i;
+	static const int chunks[] = { 1, 2, 3, 5, 177, 1000 };
+	long len[128], h0 = 0, h1 = 0, c0 = 0, c1 = 0, q[4] = { 0 };
+	long qmin, qmax;
+
+	for (k = 1; k <= 300; k++) {
+		for (i = 0; i < k; i++)
+			in[i] = (uint32_t)(1000 + i);
+		memset(seen, 0, sizeof(seen));
+		if (train_deal_batch(out, in, k) != k)
+			perm = 0;
+		for (i = 0; i < k; i++) {
+			if (out[i] < 1000 || out[i] >= 1000 + k ||
+			    seen[out[i] - 1000]++)
+				perm = 0;
+			/* the first ceil(k/2) are the even ranks */
+			if (((out[i] - 1000) % 2 == 0) != (i < (k + 1) / 2))
+				evens = 0;
+		}
+	}
+	ok(perm, "train_deal_batch: a permutation of every batch of 1..300");
+	ok(evens, "train_deal_batch: the first half the even ranks, the "
+	    "second the odd ones");
+
+	/* lengths 50 down to 4, sorted longest first, as a batch has them */
+	for (i = 0; i < 128; i++)
+		len[i] = 50 - (long)(46 * i / 127) - (long)(nn_rng_u64(&rng) %
+		    2) * (i > 0 && i < 127);
+	for (i = 1; i < 128; i++)
+		if (len[i] > len[i - 1])
+			len[i] = len[i - 1];
+	for (i = 0; i < 128; i++)
+		in[i] = (uint32_t)i;
+	train_deal_batch(out, in, 128);
+	for (i = 0; i < 128; i++) {
+		*(i < 64 ? &h0 : &h1) += len[out[i]];
+		*(i < 64 ? &c0 : &c1) += len[i];
+		q[i / 32] += len[out[i]];
+	}
+	for (qmin = qmax = q[0], i = 1; i < 4; i++) {
+		qmin = q[i] < qmin ? q[i] : qmin;
+		qmax = q[i] > qmax ? q[i] : qmax;
+	}
+	ok(labs(h0 - h1) <= len[0] - len[127] && qmax - qmin <= 2 *
+	    (len[0] - len[127]) && c0 - c1 > 10 * labs(h0 - h1),
+	    "dealt halves %ld and %ld tokens, quarters %ld..%ld (the sorted "
+	    "halves %ld and %ld)", h0, h1, qmin, qmax, c0, c1);
+
+	for (ci = 0; ci < (int)(sizeof(chunks) / sizeof(chunks[0])); ci++)
+		for (np = 1; np <= 4000; np++) {
+			const int c = chunks[ci];
+			int lo = np, hi = 0, sum = 0, j;
+
+			n = tloss_chunks(np, c);
+			for (j = 0; j < n; j++) {
+				nc = (int)((int64_t)np * (j + 1) / n) -
+				    (int)((int64_t)np * j / n);
+				lo = nc < lo ? nc : lo;
+				hi = nc > hi ? nc : hi;
+				sum += nc;
+			}
+			if (sum != np || lo < 1 || hi > c + c / 2 ||
+			    (np <= c && n != 1))
+				cr_ok = 0;
+			if (hi - lo > 1)
+				last_ok = 0;
+			if (n != (np + c / 2) / c && !(n == 1 && np < c))
+				cut_ok = 0;
+		}
+	ok(cr_ok, "tloss_chunks: chunks of 1..1.5 chunk rows covering every "
+	    "target, one for up to a chunk of them");
+	ok(last_ok && cut_ok, "tloss_chunks: np / chunk chunks (rounded), "
+	    "their sizes at most 1 apart");
+	n = tloss_chunks(376, 177);
+	nc = 376 / n;
+	ok(n == 2 && nc == 188, "376 targets, chunk 177: %d chunks of %d "
+	    "(not 177, 177, 22)", n, nc);
+}
+
+/*
  * The batch split in two halves (each padded to its own longest, each
  * with the whole batch's counts, window0 the half's first window) as
  * the threads run it: the summed gradients and losses are the whole
@@ -1727,7 +1819,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(112);
+	plan(118);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();
@@ -1754,6 +1846,7 @@ main(void)
 	    fm->cfg.C, fm->cfg.L, fm->cfg.H, fm->cfg.max_len,
 	    fm->cfg.n_types, fm->cfg.n_items);
 	test_reference();
+	test_deal_and_chunks();
 	test_split();
 	test_churn_merge();
 	test_dropout_windows();

@@ -24,8 +24,9 @@ train.sh also sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS):
   the vocabulary). No churn task (no timestamps).
 - an epoch (train.c's plan_epoch): the windows shuffled, sorted by length
   (longest first, ties by index) in buckets of 32 batches, cut into
-  batches of B windows, the batches in shuffled order; each batch is
-  padded to its longest window.
+  batches of B windows, the batches in shuffled order, each batch's
+  windows in bit-reversed order of their ranks (train_deal_batch); each
+  batch is padded to its longest window.
 - the network: MODEL.md with d, L, H; dropout P after the embedding sum
   and on each block's attention and feed-forward branch before the
   residual add; GPT-2 style initialisation (normal 0.02, residual
@@ -140,7 +141,16 @@ def plan_epoch(lens, B, rng):
         # longest first, ties by index
         tmp[i:i + bucket] = part[np.lexsort((part, -lens[part]))]
     nb = (n + B - 1) // B
-    return [tmp[b * B:(b + 1) * B] for b in rng.permutation(nb)]
+    return [deal(tmp[b * B:(b + 1) * B]) for b in rng.permutation(nb)]
+
+
+def deal(sorted_idx):
+    """train.c's train_deal_batch: bit-reversed order of the ranks."""
+    n = len(sorted_idx)
+    bits = max(0, (n - 1).bit_length())
+    rev = [int(format(r, "0%db" % bits)[::-1], 2) if bits else 0
+           for r in range(1 << bits)]
+    return sorted_idx[[i for i in rev if i < n]]
 
 
 def pack(wins, idx):
