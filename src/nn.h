@@ -365,9 +365,12 @@ void	nn_gelu_backward(float *dinp, const float *dout, const float *inp,
 void	nn_softmax_forward(float *probs, const float *logits, int N, int V);
 /*
  * One row of a softmax cross entropy in place: returns -log p[y], leaves
- * x = scale (softmax(x) - onehot(y)).
+ * x = scale (softmax(x) - onehot(y)). nn_softmax_xent_row returns NAN,
+ * x undefined, when a logit exceeds x[y] by more than 64: fill x again
+ * and take nn_softmax_xent_row_max, which takes any finite row.
  */
 float	nn_softmax_xent_row(float *x, int n, int y, float scale);
+float	nn_softmax_xent_row_max(float *x, int n, int y, float scale);
 /* logit(B) = z(B, C) . w + b[0]; prob = sigmoid(logit). */
 void	nn_churn_forward(float *prob, float *logit, const float *z,
 	    const float *w, const float *b, int B, int C);

@@ -250,10 +250,16 @@ item_full(struct tloss *l, float *gE, const struct tbatch *tb, float scale,
 		    NULL, nc, C, K);
 		for (j = j0; j < j0 + nc; j++) {
 			const int y = tb->ti[l->rows[j]] - (TOK_UNK + 1);
+			float *x = l->sneg + (size_t)(j - j0) * K, v;
 
 			assert(y >= 0 && y < K);
-			l->item += nn_softmax_xent_row(l->sneg +
-			    (size_t)(j - j0) * K, K, y, scale);
+			v = nn_softmax_xent_row(x, K, y, scale);
+			if (isnan(v)) {	/* an item far above the target */
+				nn_matmul_forward(x, l->z + (size_t)j * C,
+				    l->eneg, NULL, 1, C, K);
+				v = nn_softmax_xent_row_max(x, K, y, scale);
+			}
+			l->item += v;
 			l->c_item++;
 		}
 		nn_matmul_backward(l->dz + (size_t)j0 * C, gneg, NULL,

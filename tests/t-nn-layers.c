@@ -482,6 +482,97 @@ test_softmax(void)
 	}
 }
 
+/*
+ * One row of the softmax cross entropy (the next-item loss) against
+ * double precision: the loss and scale (p - onehot(y)) from
+ * nn_softmax_xent_row (shifted by the target's logit) and from
+ * nn_softmax_xent_row_max (by the max), on rows with vector tails, the
+ * target the top item or far down, a far offset; a row with an item
+ * more than 64 above the target is refused (NAN), and _max takes it.
+ */
+static double
+xent_want(const float *x, int n, int y, float scale, double *g)
+{
+	double m = -INFINITY, s = 0;
+	int j;
+
+	for (j = 0; j < n; j++)
+		m = fmax(m, x[j]);
+	for (j = 0; j < n; j++)
+		s += exp((double)x[j] - m);
+	for (j = 0; j < n; j++)
+		g[j] = scale * (exp((double)x[j] - m) / s - (j == y));
+	return m + log(s) - x[y];
+}
+
+static void
+test_xent_row(void)
+{
+	static const int Ns[] = { 1, 7, 8, 9, 37, 1000, 23714 };
+	double lerr = 0, gerr = 0, lerr2 = 0, gerr2 = 0, *g, want;
+	float *x, *a, *b, la, lb;
+	int i, k, y, n, j, refused = 0, far_ok;
+	const float scale = 0.25f;
+
+	for (i = 0; i < (int)(sizeof(Ns) / sizeof(Ns[0])); i++)
+		for (k = 0; k < 4; k++) {
+			n = Ns[i];
+			x = randn((size_t)n, k == 3 ? 500 : 0, 4);
+			y = k == 1 ? 0 : randint(n);
+			if (k == 1)	/* the target the top item */
+				x[0] = 30;
+			if (k == 2 && n > 1)	/* the target far down */
+				x[y] = -40;
+			a = xmalloc((size_t)n * sizeof(float));
+			b = xmalloc((size_t)n * sizeof(float));
+			g = xmalloc((size_t)n * sizeof(double));
+			memcpy(a, x, (size_t)n * sizeof(float));
+			memcpy(b, x, (size_t)n * sizeof(float));
+			want = xent_want(x, n, y, scale, g);
+			la = nn_softmax_xent_row(a, n, y, scale);
+			lb = nn_softmax_xent_row_max(b, n, y, scale);
+			refused += isnan(la);
+			lerr = fmax(lerr, fabs(la - want) / fmax(1, want));
+			lerr2 = fmax(lerr2, fabs(lb - want) / fmax(1, want));
+			for (j = 0; j < n; j++) {
+				gerr = fmax(gerr, fabs(a[j] - g[j]));
+				gerr2 = fmax(gerr2, fabs(b[j] - g[j]));
+			}
+			free(x), free(a), free(b), free(g);
+		}
+	/* float sums of 23,714 terms: a few 1e-6 relative */
+	ok(refused == 0 && lerr <= 1e-5 && gerr <= 1e-5 * scale, "softmax "
+	    "cross entropy shifted by the target: loss error %.3g, gradient "
+	    "%.3g (scale %.2f), over 28 rows of 1..23714", lerr, gerr, scale);
+	ok(lerr2 <= 1e-5 && gerr2 <= 1e-5 * scale, "shifted by the max: loss "
+	    "error %.3g, gradient %.3g", lerr2, gerr2);
+
+	/* an item 65 above the target: refused; 63 above: taken */
+	{
+		float r[19], r2[19];
+		double gw[19], w1, w2;
+
+		for (j = 0; j < 19; j++)
+			r[j] = (float)(j % 5);
+		r[3] = 0;
+		r[17] = 65;	/* in the scalar tail */
+		memcpy(r2, r, sizeof(r));
+		la = nn_softmax_xent_row(r2, 19, 3, 1);
+		w1 = xent_want(r, 19, 3, 1, gw);
+		lb = nn_softmax_xent_row_max(r, 19, 3, 1);
+		far_ok = isnan(la) && fabs(lb - w1) <= 1e-6 * w1;
+		for (j = 0; j < 19; j++)
+			r[j] = (float)(j % 5);
+		r[3] = 0;
+		r[5] = 63;	/* in the vector part this time */
+		w2 = xent_want(r, 19, 3, 1, gw);
+		la = nn_softmax_xent_row(r, 19, 3, 1);
+		ok(far_ok && fabs(la - w2) <= 1e-6 * w2, "an item 65 above the "
+		    "target: NAN, and _max gives %.6f (want %.6f); 63 above: "
+		    "%.6f (want %.6f)", lb, w1, la, w2);
+	}
+}
+
 /* The churn head against the twin. */
 static void
 test_churn(void)
@@ -1147,7 +1238,7 @@ test_topk(void)
 int
 main(void)
 {
-	plan(108);
+	plan(111);
 	nn_rng_seed(&rng, 20240302);
 	test_embed();
 	test_layernorm();
@@ -1157,6 +1248,7 @@ main(void)
 	test_gelu();
 	test_residual();
 	test_softmax();
+	test_xent_row();
 	test_churn();
 	test_gather();
 	test_model();

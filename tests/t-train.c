@@ -1281,6 +1281,57 @@ test_reference(void)
 			    j == 0 ? "" : ", 3 rows at a time", l.item, item,
 			    grads_diff(gh, g));
 		}
+		/*
+		 * emb.item 40 times larger: rows that score some item more
+		 * than 64 above their target, which the full softmax scores
+		 * again and shifts by the max (nn_softmax_xent_row_max)
+		 */
+		{
+			const size_t ne = (size_t)NI * C;
+			float *keep = xmalloc(ne * sizeof(float));
+			int far = 0;
+
+			memcpy(keep, fm->p.emb_item, ne * sizeof(float));
+			for (j = 0; j < (int)ne; j++)
+				fm->p.emb_item[j] *= 40;
+			want = 0;
+			st.full = 0;
+			step_run(fm, a, g, &l, &tb, &st, 0, 1);
+			item = l.item;
+			for (r = 0; r < tb.b * tb.t; r++) {
+				const float *z = a->lnf + (size_t)r * C;
+
+				if (tb.ti[r] <= TOK_UNK)
+					continue;
+				for (mx = -INFINITY, se = 0, j = 2; j < NI;
+				    j++) {
+					for (sc = 0, c = 0; c < C; c++)
+						sc += (double)z[c] * fm->p.
+						    emb_item[(size_t)j * C + c];
+					if (j == tb.ti[r])
+						sy = sc;
+					if (sc > mx) {
+						se = se * exp(mx - sc) + 1;
+						mx = sc;
+					} else
+						se += exp(sc - mx);
+				}
+				far += mx - sy > 64;
+				want += mx + log(se) - sy;
+			}
+			st.full = 1;
+			step_run(fm, a, gh, &l, &tb, &st, 0, 1);
+			/* the sampled path's loss stops at -log 1e-30 a row,
+			 * its gradients do not */
+			ok(far > 0 && fabs(l.item - want) <= 1e-4 * want &&
+			    grads_diff(gh, g) <= 1e-5, "emb.item x 40: %d of "
+			    "%d targets with an item over 64 above them; the "
+			    "full softmax's loss %.4f (plain loops %.4f), "
+			    "gradients within %.2g of the sampled path's", far,
+			    n, l.item, want, grads_diff(gh, g));
+			memcpy(fm->p.emb_item, keep, ne * sizeof(float));
+			free(keep);
+		}
 		st.full = 0;
 		free(all);
 	}
@@ -1819,7 +1870,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(118);
+	plan(119);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();
