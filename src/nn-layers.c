@@ -401,6 +401,21 @@ nn_softmax_forward(float *probs, const float *logits, int N, int V)
 	}
 }
 
+/* x (exponentials summing to s) -> scale (x / s - onehot(y)). */
+static inline __attribute__((always_inline)) void
+xent_grad(float *x, int n, int y, float scale, float s)
+{
+	const float k = scale / s;
+	const v8f vk = set8(k);
+	int j;
+
+	for (j = 0; j + 8 <= n; j += 8)
+		st8(x + j, ld8(x + j) * vk);
+	for (; j < n; j++)
+		x[j] *= k;
+	x[y] -= scale;
+}
+
 /* The largest logit above the target's that nn_softmax_xent_row takes. */
 #define XENT_ABOVE	64.0f
 
@@ -420,8 +435,8 @@ nn_softmax_xent_row(float *x, int n, int y, float scale)
 {
 	const float sy = x[y];
 	const v8f vy = set8(sy);
-	v8f acc = set8(0), top = set8(-INFINITY), d, e, vk;
-	float s, k, dm, d1;
+	v8f acc = set8(0), top = set8(-INFINITY), d, e;
+	float s, dm, d1;
 	int j;
 
 	for (j = 0; j + 8 <= n; j += 8) {
@@ -441,13 +456,7 @@ nn_softmax_xent_row(float *x, int n, int y, float scale)
 	}
 	if (dm > XENT_ABOVE)
 		return NAN;
-	k = scale / s;
-	vk = set8(k);
-	for (j = 0; j + 8 <= n; j += 8)
-		st8(x + j, ld8(x + j) * vk);
-	for (; j < n; j++)
-		x[j] *= k;
-	x[y] -= scale;
+	xent_grad(x, n, y, scale, s);
 	return logf(s);
 }
 
@@ -459,18 +468,10 @@ NN_VEC float
 nn_softmax_xent_row_max(float *x, int n, int y, float scale)
 {
 	const float sy = x[y];
-	float m, s, k;
-	v8f vk;
-	int j;
+	float m, s;
 
 	s = exp_shifted(x, n, &m);
-	k = scale / s;
-	vk = set8(k);
-	for (j = 0; j + 8 <= n; j += 8)
-		st8(x + j, ld8(x + j) * vk);
-	for (; j < n; j++)
-		x[j] *= k;
-	x[y] -= scale;
+	xent_grad(x, n, y, scale, s);
 	return m + logf(s) - sy;
 }
 

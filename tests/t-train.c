@@ -1119,6 +1119,48 @@ static struct tfix fx;
 static struct nn_model *fm;
 
 /*
+ * The full softmax's loss over items 2.. of m in plain double loops, on
+ * a's lnf; *n the targets, *far those with an item over 64 above them.
+ */
+static double
+full_xent(const struct nn_model *m, const struct nn_acts *a,
+    const struct tbatch *tb, int *n, int *far)
+{
+	const int NI = m->cfg.n_items, C = m->cfg.C;
+	double want = 0, mx, se, sc, sy = 0;
+	int r, j, c;
+
+	if (n != NULL)
+		*n = 0;
+	if (far != NULL)
+		*far = 0;
+	for (r = 0; r < tb->b * tb->t; r++) {
+		const float *z = a->lnf + (size_t)r * C;
+
+		if (tb->ti[r] <= TOK_UNK)
+			continue;
+		for (mx = -INFINITY, se = 0, j = 2; j < NI; j++) {
+			for (sc = 0, c = 0; c < C; c++)
+				sc += (double)z[c] *
+				    m->p.emb_item[(size_t)j * C + c];
+			if (j == tb->ti[r])
+				sy = sc;
+			if (sc > mx) {
+				se = se * exp(mx - sc) + 1;
+				mx = sc;
+			} else
+				se += exp(sc - mx);
+		}
+		want += mx + log(se) - sy;
+		if (n != NULL)
+			(*n)++;
+		if (far != NULL)
+			*far += mx - sy > 64;
+	}
+	return want;
+}
+
+/*
  * The whole model against PyTorch: loss parts, counts and every
  * gradient tensor; the tied item embedding's two contributions.
  */
@@ -1231,8 +1273,8 @@ test_reference(void)
 	/* every item as a negative: the full softmax, by plain loops */
 	{
 		const int NI = cfg->n_items, C = cfg->C;
-		int *all = xcalloc((size_t)NI, sizeof(int)), r, j, c, n = 0;
-		double want = 0, mx, se, sc, sy = 0;
+		int *all = xcalloc((size_t)NI, sizeof(int)), j, n = 0;
+		double want;
 
 		for (j = 0; j < NI - 2; j++)
 			all[j] = j + 2;
@@ -1243,26 +1285,7 @@ test_reference(void)
 		st.tasks = TRAIN_ITEM;
 		tloss_init(&l, fm, fx.B, fx.T, st.K);
 		step_run(fm, a, gh, &l, &tb, &st, 0, 0);
-		for (r = 0; r < tb.b * tb.t; r++) {
-			const float *z = a->lnf + (size_t)r * C;
-
-			if (tb.ti[r] <= TOK_UNK)
-				continue;
-			for (mx = -INFINITY, se = 0, j = 2; j < NI; j++) {
-				for (sc = 0, c = 0; c < C; c++)
-					sc += (double)z[c] *
-					    fm->p.emb_item[(size_t)j * C + c];
-				if (j == tb.ti[r])
-					sy = sc;
-				if (sc > mx) {
-					se = se * exp(mx - sc) + 1;
-					mx = sc;
-				} else
-					se += exp(sc - mx);
-			}
-			want += mx + log(se) - sy;
-			n++;
-		}
+		want = full_xent(fm, a, &tb, &n, NULL);
 		ok(n == l.c_item && fabs(l.item - want) <= 1e-4 * fmax(1, want),
 		    "full softmax over %d items: loss %.6f, plain loops %.6f "
 		    "over %d targets", NI - 2, l.item, want, n);
@@ -1294,31 +1317,10 @@ test_reference(void)
 			memcpy(keep, fm->p.emb_item, ne * sizeof(float));
 			for (j = 0; j < (int)ne; j++)
 				fm->p.emb_item[j] *= 40;
-			want = 0;
 			st.full = 0;
 			step_run(fm, a, g, &l, &tb, &st, 0, 1);
 			item = l.item;
-			for (r = 0; r < tb.b * tb.t; r++) {
-				const float *z = a->lnf + (size_t)r * C;
-
-				if (tb.ti[r] <= TOK_UNK)
-					continue;
-				for (mx = -INFINITY, se = 0, j = 2; j < NI;
-				    j++) {
-					for (sc = 0, c = 0; c < C; c++)
-						sc += (double)z[c] * fm->p.
-						    emb_item[(size_t)j * C + c];
-					if (j == tb.ti[r])
-						sy = sc;
-					if (sc > mx) {
-						se = se * exp(mx - sc) + 1;
-						mx = sc;
-					} else
-						se += exp(sc - mx);
-				}
-				far += mx - sy > 64;
-				want += mx + log(se) - sy;
-			}
+			want = full_xent(fm, a, &tb, NULL, &far);
 			st.full = 1;
 			step_run(fm, a, gh, &l, &tb, &st, 0, 1);
 			/* the sampled path's loss stops at -log 1e-30 a row,
