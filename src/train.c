@@ -537,8 +537,9 @@ worker_release(struct worker *w)
 
 /*
  * One optimisation step over windows idx[0..n) of set at learning rate
- * lr: the batch split among the workers by windows, gradients summed in
- * worker order, clipped, AdamW. Adds the losses to *sum.
+ * lr: the batch split among the workers by windows, in contiguous shares
+ * (plan_epoch dealt the batch for that: train_deal_batch), gradients
+ * summed in worker order, clipped, AdamW. Adds the losses to *sum.
  */
 static void
 train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
