@@ -349,17 +349,11 @@ smap_hash(const char *k, size_t len)
 	return hash_bytes(k, len, 0);
 }
 
-/* Start loading the slot of key into the cache (a later get is faster). */
+/* Start loading the slot of the key whose hash is h into the cache. */
 void
 smap_prefetch_h(const struct smap *m, uint64_t h)
 {
 	__builtin_prefetch(&m->slots[(size_t)h & (m->cap - 1)]);
-}
-
-void
-smap_prefetch(const struct smap *m, const char *k, size_t len)
-{
-	smap_prefetch_h(m, smap_hash(k, len));
 }
 
 /* Value slot of key (whose hash is h), or NULL. */

@@ -48,8 +48,8 @@ struct smap	*smap_new(void);
 void		 smap_free(struct smap *);
 /* Returns a pointer to the value slot of key, or NULL if absent. */
 int64_t		*smap_get(struct smap *, const char *, size_t);
-void		 smap_prefetch(const struct smap *, const char *, size_t);
-/* The same with the key's smap_hash() known (a key looked up twice). */
+/* The same with the key's smap_hash() known (a key looked up twice); a
+ * prefetch of its slot (a later get is faster). */
 uint64_t	 smap_hash(const char *, size_t);
 int64_t		*smap_get_h(struct smap *, const char *, size_t, uint64_t);
 void		 smap_prefetch_h(const struct smap *, uint64_t);
