@@ -39,6 +39,9 @@ static const struct opt train_opt_table[] = {
 	    "steps)" },
 	{ "negatives", 0, "K", "next-item loss against K items sampled per "
 	    "step; 0: every item, the full softmax (default 0)" },
+	{ "bce-negatives", 0, "N", "next-item loss: binary cross entropy "
+	    "against N items drawn uniformly for each position (SASRec's "
+	    "loss has 1) instead of the softmax (default 0: the softmax)" },
 	{ "horizon", 0, "DAYS", "churn: no activity for this long (default "
 	    "30)" },
 	{ "cutoff", 0, "TIME", "churn: the cut-off T (default: the last "
@@ -207,6 +210,17 @@ train_parse(struct optval *ov, struct train_opts *o)
 		return -1;
 	}
 	o->churn_cutoffs = (int)v[0];
+	if (opt_int(ov, "bce-negatives", o->bce_negatives, 0, 4095, &v[0],
+	    &e) < 0) {
+		cmd_error("train: %s", e.msg);
+		return -1;
+	}
+	o->bce_negatives = (int)v[0];
+	if (o->bce_negatives > 0 && o->negatives > 0) {
+		cmd_error("train: --negatives and --bce-negatives choose two "
+		    "different next-item losses; give one");
+		return -1;
+	}
 	o->lr = (float)f[0];
 	if (!auto_dropout)
 		o->dropout = (float)f[1];

@@ -186,10 +186,21 @@ struct tloss {
 	float			*row;		/* (K + 1) one softmax row */
 	int			*rows;
 	int			 chunk;		/* rows scored at a time */
+	int			 bce;		/* > 0: binary cross entropy,
+						 * bce negatives a position */
+	uint64_t		 bce_seed;	/* this step's */
+	int			 window0;	/* the batch's first window in
+						 * the step */
 };
 void	tloss_init(struct tloss *, const struct nn_model *, int B, int T,
 	    int K);
 void	tloss_release(struct tloss *);
+/*
+ * Negative k of position t of window w of a step seeded seed, for the
+ * binary cross entropy: uniform over the K known items (TOK_UNK + 1 ..),
+ * never y; -1 when y is the only item.
+ */
+int	tloss_bce_negative(uint64_t seed, int w, int t, int k, int y, int K);
 /* Chunks of about chunk rows to score np item targets in (train.c). */
 int	tloss_chunks(int np, int chunk);
 /* n windows sorted longest first into out, dealt for the workers. */

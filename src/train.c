@@ -330,6 +330,74 @@ item_sampled(struct tloss *l, float *gE, const struct tbatch *tb,
 	}
 }
 
+/* Stream of window w's position t (as drop_rng: any split, same draws). */
+int
+tloss_bce_negative(uint64_t seed, int w, int t, int k, int y, int K)
+{
+	struct nn_rng r;
+	int it;
+
+	if (K < 2)
+		return -1;
+	nn_rng_seed(&r, seed ^ ((uint64_t)(w + 1) * 0x9e3779b97f4a7c15ULL) ^
+	    ((uint64_t)(t * 4096 + k + 1) * 0xd1b54a32d192ed03ULL));
+	do
+		it = TOK_UNK + 1 + (int)(nn_rng_u64(&r) % (uint64_t)K);
+	while (it == y);
+	return it;
+}
+
+/* log(1 + e^x), stable. */
+static float
+softplus(float x)
+{
+	return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
+
+/*
+ * SASRec's binary cross entropy: at each position, the target's score
+ * against l->bce negatives of its own, uniform over the known items
+ * (tloss_bce_negative), -log sigmoid(s_y) - sum log sigmoid(-s_n). A
+ * dot product a pair: no sgemm, so each position may draw other items.
+ * dz (np, C) zeroed by the caller.
+ */
+static void
+item_bce(struct tloss *l, float *gE, const struct tbatch *tb, float scale,
+    int np)
+{
+	const int C = l->m->cfg.C;
+	const float *E = l->m->p.emb_item;
+	int j, k, c, it;
+
+	for (j = 0; j < np; j++) {
+		const int r = l->rows[j], y = tb->ti[r];
+		const float *zj = l->z + (size_t)j * C;
+		float *dzj = l->dz + (size_t)j * C;
+
+		for (k = 0; k <= l->bce; k++) {
+			const float *e;
+			float *ge, s = 0, d;
+
+			it = k == 0 ? y : tloss_bce_negative(l->bce_seed,
+			    l->window0 + r / tb->t, r % tb->t, k, y, l->K);
+			if (it < 0)
+				break;
+			e = E + (size_t)it * C;
+			ge = gE + (size_t)it * C;
+			for (c = 0; c < C; c++)
+				s += zj[c] * e[c];
+			/* d/ds: sigmoid(s) - 1 for the target, sigmoid(s) */
+			l->item += softplus(k == 0 ? -s : s);
+			d = (1.0f / (1.0f + expf(-s)) - (k == 0)) * scale;
+			for (c = 0; c < C; c++) {
+				dzj[c] += d * e[c];
+				ge[c] += d * zj[c];
+			}
+		}
+		l->c_item++;
+	}
+}
+
 /*
  * Next item, through the item embedding tied to the input's: the full
  * softmax (item_full) or sampled negatives (item_sampled), over the
@@ -353,7 +421,9 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 		memcpy(l->z + (size_t)j * C, a->lnf + (size_t)l->rows[j] * C,
 		    sizeof(float) * C);
 	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
-	if (l->full)
+	if (l->bce > 0)
+		item_bce(l, gr->p.emb_item, tb, scale, np);
+	else if (l->full)
 		item_full(l, gr->p.emb_item, tb, scale, np);
 	else
 		item_sampled(l, gr->p.emb_item, tb, scale, np);
@@ -391,7 +461,7 @@ loss_churn(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 			lg += z[c] * m->p.churn_w[c];
 		p = 1.0f / (1.0f + expf(-lg));
 		/* -log p(y), stable: softplus(lg) - y lg, n0 + n1 times */
-		sp = lg > 0 ? lg + log1pf(expf(-lg)) : log1pf(expf(lg));
+		sp = softplus(lg);
 		l->churn += (double)(n0 + n1) * sp - (double)n1 * lg;
 		l->c_churn += n0 + n1;
 		d = ((float)(n0 + n1) * p - (float)n1) * scale;
@@ -442,6 +512,9 @@ worker_step(struct worker *w)
 	w->l.neg = tr->neg;
 	w->l.eneg = tr->eneg;
 	w->l.full = tr->full;
+	w->l.bce = tr->o->bce_negatives;
+	w->l.bce_seed = tr->drop_seed ^ 0x6263652d6e6567ULL;
+	w->l.window0 = w->window0;
 	w->l.n_type = tr->n_type;
 	w->l.n_item = tr->n_item;
 	w->l.n_churn = tr->n_churn;
@@ -872,7 +945,8 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	buf_printf(&b, "{\"trained\":true,\"tasks\":[%s%s%s%s%s],"
 	    "\"epochs\":%d,\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,"
 	    "\"lr\":%g,\"weight_decay\":%g,\"dropout\":%g,\"clip\":%g,"
-	    "\"negatives\":%d,\"seed\":%llu,\"threads\":%d,",
+	    "\"negatives\":%d,\"bce_negatives\":%d,\"seed\":%llu,"
+	    "\"threads\":%d,",
 	    tasks & TRAIN_CHURN ? "\"churn\"" : "",
 	    (tasks & TRAIN_CHURN) && (tasks & (TRAIN_TYPE | TRAIN_ITEM)) ?
 	    "," : "", tasks & TRAIN_TYPE ? "\"next-type\"" : "",
@@ -880,7 +954,7 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	    tasks & TRAIN_ITEM ? "\"next-item\"" : "", o->epochs, epochs_run,
 	    best_epoch, o->batch, (double)o->lr, (double)o->weight_decay,
 	    (double)o->dropout, (double)o->clip, o->negatives,
-	    (unsigned long long)o->seed, o->threads);
+	    o->bce_negatives, (unsigned long long)o->seed, o->threads);
 	/* the churn cut-off only when there is a churn task */
 	if (tasks & TRAIN_CHURN)
 		buf_printf(&b, "\"cutoff\":%lld,\"churn_cutoffs\":%d,",
@@ -990,7 +1064,8 @@ train_run(struct store *s, const struct train_opts *opts,
 	tr.o = o;
 	/* 0, or as many as there are: every item, the full softmax */
 	tr.K = cfg.n_items - TOK_UNK - 1;
-	tr.full = o->negatives == 0 || o->negatives >= tr.K;
+	tr.full = o->negatives == 0 || o->negatives >= tr.K ||
+	    o->bce_negatives > 0;	/* K: the items its draws range over */
 	if (!tr.full)
 		tr.K = o->negatives;
 	tr.neg = xcalloc((size_t)tr.K, sizeof(int));

@@ -40,6 +40,9 @@ struct train_opts {
 	int		 patience;	/* epochs without improvement */
 	int		 negatives;	/* sampled items per step (next
 					 * item); 0 every item */
+	int		 bce_negatives;	/* > 0: next item by binary cross
+					 * entropy, this many uniform
+					 * negatives a position */
 	size_t		 cache_mb;	/* windows kept between epochs */
 	int		 churn_cutoffs;	/* training cut-offs, a horizon apart */
 	const char	*name;		/* model name, NULL: m<k> */

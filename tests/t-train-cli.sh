@@ -14,7 +14,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 28
+plan 32
 
 # jvalid FILE: 1 when FILE holds valid JSON
 jvalid() {
@@ -139,6 +139,23 @@ run "$JS" eval "$tmp/s.db"
     ! echo "$out" | grep -q '^churn'
 ok $? "eval on it: next item and type, no churn section"
 
+# ---- the binary cross entropy (--bce-negatives) ----
+copy "$base" x.db
+copy "$base" y.db
+run "$JS" train "$tmp/x.db" --epochs 2 --seed 3 --bce-negatives 4 -q $small
+st1=$status
+run "$JS" train "$tmp/y.db" --epochs 2 --seed 3 --bce-negatives 4 -q $small
+[ $st1 -eq 0 ] && [ $status -eq 0 ] &&
+    "$JS" model export "$tmp/x.db" "$tmp/x.safetensors" -m m1 2>/dev/null &&
+    "$JS" model export "$tmp/y.db" "$tmp/y.safetensors" -m m1 2>/dev/null &&
+    cmp -s "$tmp/x.safetensors" "$tmp/y.safetensors" &&
+    ! cmp -s "$tmp/x.safetensors" "$tmp/a.safetensors"
+ok $? "--bce-negatives 4: trains, byte-identical again, not the softmax's model"
+"$JS" model info "$tmp/x.db" m1 --json >"$tmp/xinfo.json" 2>"$tmp/err"
+is "$(jq1 "$tmp/xinfo.json" "json_extract(j, '\$.config.bce_negatives') ||
+    ' ' || json_extract(j, '\$.config.negatives')")" "4 0" \
+    "model info --json: bce_negatives 4 (negatives 0) in the settings"
+
 # ---- bad options ----
 copy "$base" e.db
 run "$JS" train "$tmp/e.db" --heads 3 --dim 16 -q
@@ -153,6 +170,12 @@ ok $? "--tasks bogus: exit 2 naming it"
 run "$JS" train "$tmp/e.db" --tasks churn,bogus -q $small
 [ $status -eq 2 ]
 ok $? "--tasks churn,bogus: exit 2"
+run "$JS" train "$tmp/e.db" --negatives 8 --bce-negatives 2 -q $small
+[ $status -eq 2 ] && echo "$err" | grep -q -- "--bce-negatives"
+ok $? "--negatives with --bce-negatives: exit 2 naming both"
+run "$JS" train "$tmp/e.db" --bce-negatives 5000 -q $small
+[ $status -eq 2 ] && echo "$err" | grep -q -- "bce-negatives"
+ok $? "--bce-negatives 5000: exit 2 naming it"
 is "$(models "$tmp/e.db")" 0 "no model after the bad options"
 
 # ---- SIGINT keeps the best model so far ----

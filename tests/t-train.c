@@ -1047,6 +1047,7 @@ struct step {
 	float		 dropout;
 	uint64_t	 seed;
 	int		 full;		/* tloss.full */
+	int		 bce;		/* tloss.bce: over every known item */
 };
 
 /*
@@ -1074,6 +1075,11 @@ step_run(const struct nn_model *m, struct nn_acts *a, struct nn_grads *g,
 	l->neg = st->neg;
 	l->eneg = st->eneg;
 	l->full = st->full;
+	l->bce = st->bce;
+	l->bce_seed = st->seed ^ 0xbce;
+	l->window0 = window0;
+	if (st->bce > 0)	/* as train_run: the draws range over them */
+		l->K = m->cfg.n_items - TOK_UNK - 1;
 	l->n_type = st->count[0];
 	l->n_item = st->count[1];
 	l->n_churn = st->count[2];
@@ -1447,7 +1453,8 @@ static void
 test_split(void)
 {
 	const struct nn_config *cfg = &fm->cfg;
-	static const float drops[] = { 0, 0.2f };
+	static const float drops[] = { 0, 0.2f, 0.2f };
+	static const int bces[] = { 0, 0, 3 };	/* the last: tloss.bce */
 	struct err e = { 0 };
 	struct nn_acts *a;
 	struct nn_grads *g, *g1, *g2;
@@ -1479,6 +1486,7 @@ test_split(void)
 		int64_t c[3];
 
 		st.dropout = drops[d];
+		st.bce = bces[d];
 		whole = step_run(fm, a, g, &l, &tb, &st, 0, 1);
 		sums[0] = l.type, sums[1] = l.item, sums[2] = l.churn;
 		c[0] = l.c_type, c[1] = l.c_item, c[2] = l.c_churn;
@@ -1490,15 +1498,17 @@ test_split(void)
 		c[0] -= l.c_type, c[1] -= l.c_item, c[2] -= l.c_churn;
 		nn_grads_add(g1, g2);
 		err = grads_diff(g1, g);
-		ok(err <= SPLIT_TOL, "dropout %.1f: windows 0..%d (t %d) and "
+		ok(err <= SPLIT_TOL, "dropout %.1f%s: windows 0..%d (t %d) and "
 		    "%d..%d (t %d) apart: summed gradients equal the whole "
-		    "batch's (error %.2g)", drops[d], mid - 1, h1.t, mid,
-		    fx.B - 1, h2.t, err);
+		    "batch's (error %.2g)", drops[d], st.bce ? ", binary "
+		    "cross entropy" : "", mid - 1, h1.t, mid, fx.B - 1, h2.t,
+		    err);
 		ok(fabs(s1 + s2 - whole) <= 1e-6 * fmax(1, whole) &&
 		    fabs(sums[0]) + fabs(sums[1]) + fabs(sums[2]) <= 1e-5 &&
 		    c[0] == 0 && c[1] == 0 && c[2] == 0,
-		    "dropout %.1f: the halves' losses add up to the whole's "
-		    "(%.7f + %.7f = %.7f)", drops[d], s1, s2, whole);
+		    "dropout %.1f%s: the halves' losses add up to the whole's "
+		    "(%.7f + %.7f = %.7f)", drops[d], st.bce ? ", binary "
+		    "cross entropy" : "", s1, s2, whole);
 	}
 	free(st.eneg);
 	tloss_release(&l);
@@ -1696,6 +1706,99 @@ test_dropout_windows(void)
 	nn_acts_free(a2);
 }
 
+/*
+ * The binary cross entropy's negatives (uniform over the known items,
+ * never the target, the same for the same window, position and draw),
+ * and its loss against plain double loops over the same draws.
+ */
+static void
+test_bce(void)
+{
+	const struct nn_config *cfg = &fm->cfg;
+	const int K = 10, Y = 5, NB = 3, C = cfg->C;
+	int count[12] = { 0 }, bad = 0, same = 1, w, t, k, j, r, lo, hi, n = 0;
+	struct err e = { 0 };
+	struct nn_acts *a;
+	struct nn_grads *g;
+	struct tloss l;
+	struct tbatch tb;
+	struct step st;
+	double want = 0;
+
+	for (w = 0; w < 100; w++)
+		for (t = 0; t < 50; t++)
+			for (k = 1; k <= 4; k++) {
+				j = tloss_bce_negative(9, w, t, k, Y, K);
+				bad += j < TOK_UNK + 1 || j > TOK_UNK + K ||
+				    j == Y;
+				if (!bad)
+					count[j]++;
+				same &= j == tloss_bce_negative(9, w, t, k, Y,
+				    K);
+			}
+	for (lo = 20000, hi = 0, j = TOK_UNK + 1; j <= TOK_UNK + K; j++)
+		if (j != Y) {
+			lo = count[j] < lo ? count[j] : lo;
+			hi = count[j] > hi ? count[j] : hi;
+		}
+	/* 20,000 draws over 9 items: 2,222 each, sd 44 */
+	ok(bad == 0 && same && lo > 2000 && hi < 2450 && count[Y] == 0,
+	    "binary cross entropy: 20000 negatives over items 2..11, never "
+	    "the target 5, the same again; each item drawn %d..%d times", lo,
+	    hi);
+	ok(tloss_bce_negative(9, 0, 0, 1, TOK_UNK + 1, 1) == -1 &&
+	    tloss_bce_negative(9, 0, 0, 1, TOK_UNK + 1, 2) == TOK_UNK + 2,
+	    "binary cross entropy: no negative beside a lone target; the "
+	    "other of two items");
+	ok(tloss_bce_negative(9, 0, 0, 1, Y, K) !=
+	    tloss_bce_negative(9, 0, 0, 2, Y, K) ||
+	    tloss_bce_negative(9, 0, 0, 2, Y, K) !=
+	    tloss_bce_negative(9, 0, 0, 3, Y, K), "binary cross entropy: "
+	    "a position's draws differ");
+
+	if ((a = nn_acts_new(cfg, fx.B, fx.T, NN_TRAIN, &e)) == NULL ||
+	    (g = nn_grads_new(fm, &e)) == NULL)
+		fatal("%s", e.msg);
+	tfix_batch(&fx, cfg, 0, fx.B, 0, &tb);
+	memset(&st, 0, sizeof(st));
+	st.K = fx.K;
+	st.neg = fx.neg;
+	st.eneg = xcalloc((size_t)fx.K * C, sizeof(float));
+	memcpy(st.count, fx.count, sizeof(st.count));
+	st.tasks = TRAIN_ITEM;
+	st.seed = 0x5eed;
+	st.bce = NB;
+	tloss_init(&l, fm, fx.B, fx.T, fx.K);
+	step_run(fm, a, g, &l, &tb, &st, 0, 0);
+	for (r = 0; r < tb.b * tb.t; r++) {
+		const float *z = a->lnf + (size_t)r * C;
+		const int y = tb.ti[r];
+
+		if (y <= TOK_UNK)
+			continue;
+		n++;
+		for (k = 0; k <= NB; k++) {
+			double s = 0;
+
+			j = k == 0 ? y : tloss_bce_negative(l.bce_seed,
+			    r / tb.t, r % tb.t, k, y, l.K);
+			for (t = 0; t < C; t++)
+				s += (double)z[t] * fm->p.emb_item[(size_t)j *
+				    C + t];
+			want += log1p(exp(k == 0 ? -s : s));
+		}
+	}
+	ok(n > 0 && n == l.c_item && fabs(l.item - want) <= 1e-5 *
+	    fmax(1, want), "binary cross entropy, %d negatives over %d "
+	    "items: loss %.6f, plain loops %.6f over %d targets", NB, l.K,
+	    l.item, want, n);
+	free(st.eneg);
+	tloss_release(&l);
+	tbatch_release(&tb);
+	nn_grads_free(g);
+	nn_acts_free(a);
+}
+
 /* The fixture batch and what its loss needs (test_model_fd). */
 struct model_ctx {
 	struct nn_acts	*a;
@@ -1720,7 +1823,7 @@ model_obj(void *p)
  * (the rows of the tables the batch uses).
  */
 static void
-test_model_fd(void)
+test_model_fd(int bce)
 {
 	const struct nn_config *cfg = &fm->cfg;
 	const int C = cfg->C, PER = 6;
@@ -1744,6 +1847,7 @@ test_model_fd(void)
 	c.st.tasks = TRAIN_ALL_TASKS;
 	c.st.dropout = 0.2f;
 	c.st.seed = 77;
+	c.st.bce = bce;
 	tloss_init(&c.l, fm, fx.B, fx.T, fx.K);
 	step_run(fm, c.a, g, &c.l, &c.tb, &c.st, 0, 1);
 	for (i = 0; i < nt; i++) {
@@ -1786,10 +1890,10 @@ test_model_fd(void)
 		}
 		worst = fmax(worst, err);
 	}
-	ok(bad == 0, "whole backward with dropout 0.2 against finite "
+	ok(bad == 0, "whole backward with dropout 0.2%s against finite "
 	    "differences of the loss, %d components of each of %zu tensors: "
-	    "max abs error %.2g, max relative %.2g", PER, nt, worst,
-	    worst_rel);
+	    "max abs error %.2g, max relative %.2g", bce ? " and the binary "
+	    "cross entropy" : "", PER, nt, worst, worst_rel);
 	free(c.st.eneg);
 	tloss_release(&c.l);
 	tbatch_release(&c.tb);
@@ -1872,7 +1976,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(119);
+	plan(126);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();
@@ -1903,7 +2007,9 @@ main(void)
 	test_split();
 	test_churn_merge();
 	test_dropout_windows();
-	test_model_fd();
+	test_model_fd(0);
+	test_model_fd(3);
+	test_bce();
 	test_overfit();
 	nn_model_free(fm);
 	tfix_release(&fx);
