@@ -205,17 +205,14 @@ train_parse(struct optval *ov, struct train_opts *o)
 	o->negatives = (int)v[10];
 	o->cache_mb = (size_t)v[11];
 	if (opt_int(ov, "churn-cutoffs", o->churn_cutoffs, 1, 1000, &v[0],
-	    &e) < 0) {
+	    &e) < 0 ||
+	    opt_int(ov, "bce-negatives", o->bce_negatives, 0, TRAIN_BCE_MAX,
+	    &v[1], &e) < 0) {
 		cmd_error("train: %s", e.msg);
 		return -1;
 	}
 	o->churn_cutoffs = (int)v[0];
-	if (opt_int(ov, "bce-negatives", o->bce_negatives, 0, 4095, &v[0],
-	    &e) < 0) {
-		cmd_error("train: %s", e.msg);
-		return -1;
-	}
-	o->bce_negatives = (int)v[0];
+	o->bce_negatives = (int)v[1];
 	if (o->bce_negatives > 0 && o->negatives > 0) {
 		cmd_error("train: --negatives and --bce-negatives choose two "
 		    "different next-item losses; give one");

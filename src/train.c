@@ -340,7 +340,8 @@ tloss_bce_negative(uint64_t seed, int w, int t, int k, int y, int K)
 	if (K < 2)
 		return -1;
 	nn_rng_seed(&r, seed ^ ((uint64_t)(w + 1) * 0x9e3779b97f4a7c15ULL) ^
-	    ((uint64_t)(t * 4096 + k + 1) * 0xd1b54a32d192ed03ULL));
+	    ((uint64_t)(t * (TRAIN_BCE_MAX + 1) + k + 1) *
+	    0xd1b54a32d192ed03ULL));
 	do
 		it = TOK_UNK + 1 + (int)(nn_rng_u64(&r) % (uint64_t)K);
 	while (it == y);

@@ -22,6 +22,9 @@ struct vocab;
 #define TRAIN_ITEM	4
 #define TRAIN_ALL_TASKS	7
 
+/* --bce-negatives at most: a position's draws number 1 .. this. */
+#define TRAIN_BCE_MAX	4095
+
 struct train_opts {
 	int		 epochs;	/* at most */
 	int		 batch;		/* windows per step */
@@ -42,7 +45,8 @@ struct train_opts {
 					 * item); 0 every item */
 	int		 bce_negatives;	/* > 0: next item by binary cross
 					 * entropy, this many uniform
-					 * negatives a position */
+					 * negatives a position (at most
+					 * TRAIN_BCE_MAX) */
 	size_t		 cache_mb;	/* windows kept between epochs */
 	int		 churn_cutoffs;	/* training cut-offs, a horizon apart */
 	const char	*name;		/* model name, NULL: m<k> */
