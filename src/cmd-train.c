@@ -39,9 +39,13 @@ static const struct opt train_opt_table[] = {
 	    "steps)" },
 	{ "negatives", 0, "K", "next-item loss against K items sampled per "
 	    "step; 0: every item, the full softmax (default 0)" },
-	{ "bce-negatives", 0, "N", "next-item loss: binary cross entropy "
-	    "against N items drawn uniformly for each position (SASRec's "
-	    "loss has 1) instead of the softmax (default 0: the softmax)" },
+	{ "item-loss", 0, "LOSS", "next item: softmax (over every item, or "
+	    "--negatives), bce (SASRec's binary cross entropy against "
+	    "--bce-negatives items drawn for each position) or softmax+bce, "
+	    "their sum (default softmax; bce when only --bce-negatives is "
+	    "given)" },
+	{ "bce-negatives", 0, "N", "the binary cross entropy's negatives a "
+	    "position (default 1, SASRec's)" },
 	{ "horizon", 0, "DAYS", "churn: no activity for this long (default "
 	    "30)" },
 	{ "cutoff", 0, "TIME", "churn: the cut-off T (default: the last "
@@ -165,6 +169,7 @@ train_parse(struct optval *ov, struct train_opts *o)
 	const char *s, *dv;
 	struct tparse tp;
 	int auto_dropout;
+	size_t i;
 
 	err_clear(&e);
 	train_opts_init(o);
@@ -206,16 +211,35 @@ train_parse(struct optval *ov, struct train_opts *o)
 	o->cache_mb = (size_t)v[11];
 	if (opt_int(ov, "churn-cutoffs", o->churn_cutoffs, 1, 1000, &v[0],
 	    &e) < 0 ||
-	    opt_int(ov, "bce-negatives", o->bce_negatives, 0, TRAIN_BCE_MAX,
+	    opt_int(ov, "bce-negatives", o->bce_negatives, 1, TRAIN_BCE_MAX,
 	    &v[1], &e) < 0) {
 		cmd_error("train: %s", e.msg);
 		return -1;
 	}
 	o->churn_cutoffs = (int)v[0];
 	o->bce_negatives = (int)v[1];
-	if (o->bce_negatives > 0 && o->negatives > 0) {
-		cmd_error("train: --negatives and --bce-negatives choose two "
-		    "different next-item losses; give one");
+	if ((s = opt_str(ov, "item-loss", NULL)) != NULL) {
+		for (i = 0; i < TRAIN_N_LOSSES; i++)
+			if (strcmp(s, train_item_losses[i]) == 0)
+				break;
+		if (i == TRAIN_N_LOSSES) {
+			cmd_error("train: --item-loss %s: expected softmax, bce "
+			    "or softmax+bce", s);
+			return -1;
+		}
+		o->item_loss = (int)i;
+	} else if (opt_isset(ov, "bce-negatives"))
+		o->item_loss = TRAIN_LOSS_BCE;
+	if (o->item_loss == TRAIN_LOSS_SOFTMAX &&
+	    opt_isset(ov, "bce-negatives")) {
+		cmd_error("train: --bce-negatives: the softmax has no binary "
+		    "cross entropy; add --item-loss bce or softmax+bce");
+		return -1;
+	}
+	if (o->item_loss != TRAIN_LOSS_SOFTMAX && o->negatives > 0) {
+		cmd_error("train: --negatives with --item-loss %s "
+		    "(--bce-negatives): the binary cross entropy goes with "
+		    "the full softmax only", train_item_losses[o->item_loss]);
 		return -1;
 	}
 	o->lr = (float)f[0];

@@ -188,6 +188,7 @@ struct tloss {
 	int			 chunk;		/* rows scored at a time */
 	int			 bce;		/* > 0: binary cross entropy,
 						 * bce negatives a position */
+	int			 both;		/* with bce: the softmax too */
 	uint64_t		 bce_seed;	/* this step's */
 	int			 window0;	/* the batch's first window in
 						 * the step */

@@ -37,6 +37,10 @@
 #define CHURN_HOLDOUT	10
 
 /* Defaults. */
+const char *const train_item_losses[TRAIN_N_LOSSES] = {
+	"softmax", "bce", "softmax+bce"
+};
+
 void
 train_opts_init(struct train_opts *o)
 {
@@ -57,6 +61,8 @@ train_opts_init(struct train_opts *o)
 	o->seed = 1;
 	o->patience = 5;
 	o->negatives = 0;	/* every item */
+	o->item_loss = TRAIN_LOSS_SOFTMAX;
+	o->bce_negatives = 1;	/* SASRec's, when a loss has the BCE */
 	o->cache_mb = 1024;
 	o->churn_cutoffs = 6;
 }
@@ -395,7 +401,8 @@ item_bce(struct tloss *l, float *gE, const struct tbatch *tb, float scale,
 				ge[c] += d * zj[c];
 			}
 		}
-		l->c_item++;
+		if (!l->both)	/* else item_full counts the position */
+			l->c_item++;
 	}
 }
 
@@ -424,10 +431,12 @@ loss_item(struct tloss *l, struct nn_acts *a, struct nn_grads *gr,
 	memset(l->dz, 0, sizeof(float) * (size_t)np * C);
 	if (l->bce > 0)
 		item_bce(l, gr->p.emb_item, tb, scale, np);
-	else if (l->full)
-		item_full(l, gr->p.emb_item, tb, scale, np);
-	else
-		item_sampled(l, gr->p.emb_item, tb, scale, np);
+	if (l->bce == 0 || l->both) {
+		if (l->full)
+			item_full(l, gr->p.emb_item, tb, scale, np);
+		else
+			item_sampled(l, gr->p.emb_item, tb, scale, np);
+	}
 	for (j = 0; j < np; j++) {
 		float *dl = l->dlnf + (size_t)l->rows[j] * C;
 		const float *d = l->dz + (size_t)j * C;
@@ -513,7 +522,9 @@ worker_step(struct worker *w)
 	w->l.neg = tr->neg;
 	w->l.eneg = tr->eneg;
 	w->l.full = tr->full;
-	w->l.bce = tr->o->bce_negatives;
+	w->l.bce = tr->o->item_loss != TRAIN_LOSS_SOFTMAX ?
+	    tr->o->bce_negatives : 0;
+	w->l.both = tr->o->item_loss == TRAIN_LOSS_BOTH;
 	w->l.bce_seed = tr->drop_seed ^ 0x6263652d6e6567ULL;
 	w->l.window0 = w->window0;
 	w->l.n_type = tr->n_type;
@@ -946,7 +957,8 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	buf_printf(&b, "{\"trained\":true,\"tasks\":[%s%s%s%s%s],"
 	    "\"epochs\":%d,\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,"
 	    "\"lr\":%g,\"weight_decay\":%g,\"dropout\":%g,\"clip\":%g,"
-	    "\"negatives\":%d,\"bce_negatives\":%d,\"seed\":%llu,"
+	    "\"negatives\":%d,\"item_loss\":\"%s\",\"bce_negatives\":%d,"
+	    "\"seed\":%llu,"
 	    "\"threads\":%d,",
 	    tasks & TRAIN_CHURN ? "\"churn\"" : "",
 	    (tasks & TRAIN_CHURN) && (tasks & (TRAIN_TYPE | TRAIN_ITEM)) ?
@@ -955,7 +967,9 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	    tasks & TRAIN_ITEM ? "\"next-item\"" : "", o->epochs, epochs_run,
 	    best_epoch, o->batch, (double)o->lr, (double)o->weight_decay,
 	    (double)o->dropout, (double)o->clip, o->negatives,
-	    o->bce_negatives, (unsigned long long)o->seed, o->threads);
+	    train_item_losses[o->item_loss], o->item_loss !=
+	    TRAIN_LOSS_SOFTMAX ? o->bce_negatives : 0,
+	    (unsigned long long)o->seed, o->threads);
 	/* the churn cut-off only when there is a churn task */
 	if (tasks & TRAIN_CHURN)
 		buf_printf(&b, "\"cutoff\":%lld,\"churn_cutoffs\":%d,",
@@ -1066,7 +1080,7 @@ train_run(struct store *s, const struct train_opts *opts,
 	/* 0, or as many as there are: every item, the full softmax */
 	tr.K = cfg.n_items - TOK_UNK - 1;
 	tr.full = o->negatives == 0 || o->negatives >= tr.K ||
-	    o->bce_negatives > 0;	/* K: the items its draws range over */
+	    o->item_loss != TRAIN_LOSS_SOFTMAX;	/* K: the BCE's draws' range */
 	if (!tr.full)
 		tr.K = o->negatives;
 	tr.neg = xcalloc((size_t)tr.K, sizeof(int));

@@ -25,6 +25,14 @@ struct vocab;
 /* --bce-negatives at most: a position's draws number 1 .. this. */
 #define TRAIN_BCE_MAX	4095
 
+/* The next-item loss (train_opts.item_loss). */
+#define TRAIN_LOSS_SOFTMAX	0	/* every item, or `negatives` */
+#define TRAIN_LOSS_BCE		1	/* SASRec's, bce_negatives */
+#define TRAIN_LOSS_BOTH		2	/* the full softmax + the BCE */
+#define TRAIN_N_LOSSES		3
+/* Their names, as --item-loss and the model's settings spell them. */
+extern const char *const train_item_losses[TRAIN_N_LOSSES];
+
 struct train_opts {
 	int		 epochs;	/* at most */
 	int		 batch;		/* windows per step */
@@ -43,10 +51,10 @@ struct train_opts {
 	int		 patience;	/* epochs without improvement */
 	int		 negatives;	/* sampled items per step (next
 					 * item); 0 every item */
-	int		 bce_negatives;	/* > 0: next item by binary cross
-					 * entropy, this many uniform
-					 * negatives a position (at most
-					 * TRAIN_BCE_MAX) */
+	int		 item_loss;	/* TRAIN_LOSS_* */
+	int		 bce_negatives;	/* binary cross entropy's uniform
+					 * negatives a position (1 ..
+					 * TRAIN_BCE_MAX; BCE, BOTH) */
 	size_t		 cache_mb;	/* windows kept between epochs */
 	int		 churn_cutoffs;	/* training cut-offs, a horizon apart */
 	const char	*name;		/* model name, NULL: m<k> */

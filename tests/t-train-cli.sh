@@ -14,7 +14,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 32
+plan 37
 
 # jvalid FILE: 1 when FILE holds valid JSON
 jvalid() {
@@ -152,9 +152,28 @@ run "$JS" train "$tmp/y.db" --epochs 2 --seed 3 --bce-negatives 4 -q $small
     ! cmp -s "$tmp/x.safetensors" "$tmp/a.safetensors"
 ok $? "--bce-negatives 4: trains, byte-identical again, not the softmax's model"
 "$JS" model info "$tmp/x.db" m1 --json >"$tmp/xinfo.json" 2>"$tmp/err"
-is "$(jq1 "$tmp/xinfo.json" "json_extract(j, '\$.config.bce_negatives') ||
-    ' ' || json_extract(j, '\$.config.negatives')")" "4 0" \
-    "model info --json: bce_negatives 4 (negatives 0) in the settings"
+is "$(jq1 "$tmp/xinfo.json" "json_extract(j, '\$.config.item_loss') || ' ' ||
+    json_extract(j, '\$.config.bce_negatives') ||
+    ' ' || json_extract(j, '\$.config.negatives')")" "bce 4 0" \
+    "model info --json: item_loss bce, bce_negatives 4 (negatives 0) in the settings"
+copy "$base" p.db
+copy "$base" r.db
+run "$JS" train "$tmp/p.db" --epochs 2 --seed 3 --item-loss softmax+bce \
+    --bce-negatives 4 -q $small
+st1=$status
+run "$JS" train "$tmp/r.db" --epochs 2 --seed 3 --item-loss softmax+bce \
+    --bce-negatives 4 -q $small
+[ $st1 -eq 0 ] && [ $status -eq 0 ] &&
+    "$JS" model export "$tmp/p.db" "$tmp/p.safetensors" -m m1 2>/dev/null &&
+    "$JS" model export "$tmp/r.db" "$tmp/r.safetensors" -m m1 2>/dev/null &&
+    cmp -s "$tmp/p.safetensors" "$tmp/r.safetensors" &&
+    ! cmp -s "$tmp/p.safetensors" "$tmp/x.safetensors" &&
+    ! cmp -s "$tmp/p.safetensors" "$tmp/a.safetensors"
+ok $? "--item-loss softmax+bce: trains, byte-identical again, neither the softmax's nor the BCE's model"
+"$JS" model info "$tmp/p.db" m1 --json >"$tmp/pinfo.json" 2>"$tmp/err"
+is "$(jq1 "$tmp/pinfo.json" "json_extract(j, '\$.config.item_loss') || ' ' ||
+    json_extract(j, '\$.config.bce_negatives')")" "softmax+bce 4" \
+    "model info --json: item_loss softmax+bce, bce_negatives 4"
 
 # ---- bad options ----
 copy "$base" e.db
@@ -176,6 +195,15 @@ ok $? "--negatives with --bce-negatives: exit 2 naming both"
 run "$JS" train "$tmp/e.db" --bce-negatives 5000 -q $small
 [ $status -eq 2 ] && echo "$err" | grep -q -- "bce-negatives"
 ok $? "--bce-negatives 5000: exit 2 naming it"
+run "$JS" train "$tmp/e.db" --bce-negatives 0 -q $small
+[ $status -eq 2 ] && echo "$err" | grep -q -- "bce-negatives"
+ok $? "--bce-negatives 0: exit 2 naming it"
+run "$JS" train "$tmp/e.db" --item-loss hinge -q $small
+[ $status -eq 2 ] && echo "$err" | grep -q -- "--item-loss hinge"
+ok $? "--item-loss hinge: exit 2 naming it"
+run "$JS" train "$tmp/e.db" --item-loss softmax --bce-negatives 2 -q $small
+[ $status -eq 2 ] && echo "$err" | grep -q -- "--item-loss"
+ok $? "--item-loss softmax with --bce-negatives: exit 2"
 is "$(models "$tmp/e.db")" 0 "no model after the bad options"
 
 # ---- SIGINT keeps the best model so far ----

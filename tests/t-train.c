@@ -1048,6 +1048,8 @@ struct step {
 	uint64_t	 seed;
 	int		 full;		/* tloss.full */
 	int		 bce;		/* tloss.bce: over every known item */
+	int		 both;		/* tloss.both: with bce, the full
+					 * softmax too (the model's items) */
 };
 
 /*
@@ -1080,6 +1082,11 @@ step_run(const struct nn_model *m, struct nn_acts *a, struct nn_grads *g,
 	l->window0 = window0;
 	if (st->bce > 0)	/* as train_run: the draws range over them */
 		l->K = m->cfg.n_items - TOK_UNK - 1;
+	l->both = st->both;
+	if (st->both) {		/* as train_run: the full softmax beside */
+		l->full = 1;
+		l->eneg = m->p.emb_item + (size_t)(TOK_UNK + 1) * C;
+	}
 	l->n_type = st->count[0];
 	l->n_item = st->count[1];
 	l->n_churn = st->count[2];
@@ -1123,6 +1130,23 @@ grads_diff(const struct nn_grads *a, const struct nn_grads *b)
 /* The fixture's loaded pieces, shared by the tests below. */
 static struct tfix fx;
 static struct nn_model *fm;
+
+/* The fixture model's known items: the full softmax's K. */
+static int
+full_k(void)
+{
+	const int n = fm->cfg.n_items - TOK_UNK - 1;
+
+	return n > fx.K ? n : fx.K;
+}
+
+/* The step's next-item loss, for test names. */
+static const char *
+loss_label(const struct step *st)
+{
+	return st->both ? ", softmax + binary cross entropy" : st->bce ?
+	    ", binary cross entropy" : "";
+}
 
 /*
  * The full softmax's loss over items 2.. of m in plain double loops, on
@@ -1453,8 +1477,9 @@ static void
 test_split(void)
 {
 	const struct nn_config *cfg = &fm->cfg;
-	static const float drops[] = { 0, 0.2f, 0.2f };
-	static const int bces[] = { 0, 0, 3 };	/* the last: tloss.bce */
+	static const float drops[] = { 0, 0.2f, 0.2f, 0.2f };
+	/* the last two: tloss.bce, alone and with the full softmax */
+	static const int bces[] = { 0, 0, 3, 3 }, boths[] = { 0, 0, 0, 1 };
 	struct err e = { 0 };
 	struct nn_acts *a;
 	struct nn_grads *g, *g1, *g2;
@@ -1479,7 +1504,7 @@ test_split(void)
 	memcpy(st.count, fx.count, sizeof(st.count));
 	st.tasks = TRAIN_ALL_TASKS;
 	st.seed = 0x5eed;
-	tloss_init(&l, fm, fx.B, fx.T, fx.K);
+	tloss_init(&l, fm, fx.B, fx.T, full_k());
 	for (d = 0; d < sizeof(drops) / sizeof(drops[0]); d++) {
 		double whole, s1, s2, err;
 		double sums[3];
@@ -1487,6 +1512,7 @@ test_split(void)
 
 		st.dropout = drops[d];
 		st.bce = bces[d];
+		st.both = boths[d];
 		whole = step_run(fm, a, g, &l, &tb, &st, 0, 1);
 		sums[0] = l.type, sums[1] = l.item, sums[2] = l.churn;
 		c[0] = l.c_type, c[1] = l.c_item, c[2] = l.c_churn;
@@ -1500,15 +1526,14 @@ test_split(void)
 		err = grads_diff(g1, g);
 		ok(err <= SPLIT_TOL, "dropout %.1f%s: windows 0..%d (t %d) and "
 		    "%d..%d (t %d) apart: summed gradients equal the whole "
-		    "batch's (error %.2g)", drops[d], st.bce ? ", binary "
-		    "cross entropy" : "", mid - 1, h1.t, mid, fx.B - 1, h2.t,
+		    "batch's (error %.2g)", drops[d], loss_label(&st), mid - 1, h1.t, mid, fx.B - 1, h2.t,
 		    err);
 		ok(fabs(s1 + s2 - whole) <= 1e-6 * fmax(1, whole) &&
 		    fabs(sums[0]) + fabs(sums[1]) + fabs(sums[2]) <= 1e-5 &&
 		    c[0] == 0 && c[1] == 0 && c[2] == 0,
 		    "dropout %.1f%s: the halves' losses add up to the whole's "
-		    "(%.7f + %.7f = %.7f)", drops[d], st.bce ? ", binary "
-		    "cross entropy" : "", s1, s2, whole);
+		    "(%.7f + %.7f = %.7f)", drops[d], loss_label(&st), s1, s2,
+		    whole);
 	}
 	free(st.eneg);
 	tloss_release(&l);
@@ -1799,6 +1824,68 @@ test_bce(void)
 	nn_acts_free(a);
 }
 
+/*
+ * --item-loss softmax+bce: the full softmax's and the binary cross
+ * entropy's losses and gradients, each run alone, add up to the sum's;
+ * its targets are counted once.
+ */
+static void
+test_both(void)
+{
+	const struct nn_config *cfg = &fm->cfg;
+	const int NI = cfg->n_items, C = cfg->C;
+	int *all = xcalloc((size_t)NI, sizeof(int)), j;
+	struct err e = { 0 };
+	struct nn_acts *a;
+	struct nn_grads *gf, *gb, *gs;
+	struct tloss l;
+	struct tbatch tb;
+	struct step st;
+	double item_f, item_b;
+	int64_t c_f, c_b;
+
+	if ((a = nn_acts_new(cfg, fx.B, fx.T, NN_TRAIN, &e)) == NULL ||
+	    (gf = nn_grads_new(fm, &e)) == NULL ||
+	    (gb = nn_grads_new(fm, &e)) == NULL ||
+	    (gs = nn_grads_new(fm, &e)) == NULL)
+		fatal("%s", e.msg);
+	for (j = 0; j < NI - 2; j++)
+		all[j] = j + 2;
+	tfix_batch(&fx, cfg, 0, fx.B, 0, &tb);
+	memset(&st, 0, sizeof(st));
+	st.K = NI - 2;
+	st.neg = all;
+	st.eneg = xcalloc((size_t)st.K * C, sizeof(float));
+	memcpy(st.count, fx.count, sizeof(st.count));
+	st.tasks = TRAIN_ITEM;
+	st.dropout = 0.2f;
+	st.seed = 0x5eed;
+	tloss_init(&l, fm, fx.B, fx.T, full_k());
+	st.full = 1;		/* the full softmax alone */
+	step_run(fm, a, gf, &l, &tb, &st, 0, 1);
+	item_f = l.item, c_f = l.c_item;
+	st.bce = 3;		/* the binary cross entropy alone */
+	step_run(fm, a, gb, &l, &tb, &st, 0, 1);
+	item_b = l.item, c_b = l.c_item;
+	st.both = 1;		/* their sum */
+	step_run(fm, a, gs, &l, &tb, &st, 0, 1);
+	nn_grads_add(gf, gb);
+	ok(c_f > 0 && c_f == c_b && l.c_item == c_f &&
+	    fabs(l.item - (item_f + item_b)) <= 1e-5 * fmax(1, l.item) &&
+	    item_f > 0 && item_b > 0 && grads_diff(gs, gf) <= 1e-6,
+	    "softmax + binary cross entropy: loss %.6f = %.6f + %.6f over "
+	    "%lld targets, gradients the sum's within %.2g", l.item, item_f,
+	    item_b, (long long)l.c_item, grads_diff(gs, gf));
+	free(st.eneg);
+	free(all);
+	tloss_release(&l);
+	tbatch_release(&tb);
+	nn_grads_free(gf);
+	nn_grads_free(gb);
+	nn_grads_free(gs);
+	nn_acts_free(a);
+}
+
 /* The fixture batch and what its loss needs (test_model_fd). */
 struct model_ctx {
 	struct nn_acts	*a;
@@ -1823,7 +1910,7 @@ model_obj(void *p)
  * (the rows of the tables the batch uses).
  */
 static void
-test_model_fd(int bce)
+test_model_fd(int bce, int both)
 {
 	const struct nn_config *cfg = &fm->cfg;
 	const int C = cfg->C, PER = 6;
@@ -1848,7 +1935,8 @@ test_model_fd(int bce)
 	c.st.dropout = 0.2f;
 	c.st.seed = 77;
 	c.st.bce = bce;
-	tloss_init(&c.l, fm, fx.B, fx.T, fx.K);
+	c.st.both = both;
+	tloss_init(&c.l, fm, fx.B, fx.T, full_k());
 	step_run(fm, c.a, g, &c.l, &c.tb, &c.st, 0, 1);
 	for (i = 0; i < nt; i++) {
 		struct nn_tensor t;
@@ -1892,8 +1980,8 @@ test_model_fd(int bce)
 	}
 	ok(bad == 0, "whole backward with dropout 0.2%s against finite "
 	    "differences of the loss, %d components of each of %zu tensors: "
-	    "max abs error %.2g, max relative %.2g", bce ? " and the binary "
-	    "cross entropy" : "", PER, nt, worst, worst_rel);
+	    "max abs error %.2g, max relative %.2g", loss_label(&c.st), PER,
+	    nt, worst, worst_rel);
 	free(c.st.eneg);
 	tloss_release(&c.l);
 	tbatch_release(&c.tb);
@@ -1976,7 +2064,7 @@ main(void)
 	struct err e = { 0 };
 	char dir[512];
 
-	plan(126);
+	plan(130);
 	nn_rng_seed(&rng, 20240517);
 	test_layernorm();
 	test_matmul();
@@ -2007,9 +2095,11 @@ main(void)
 	test_split();
 	test_churn_merge();
 	test_dropout_windows();
-	test_model_fd(0);
-	test_model_fd(3);
+	test_model_fd(0, 0);
+	test_model_fd(3, 0);
+	test_model_fd(3, 1);
 	test_bce();
+	test_both();
 	test_overfit();
 	nn_model_free(fm);
 	tfix_release(&fx);
