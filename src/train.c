@@ -36,11 +36,12 @@
 /* Customers in the validation split of the churn task: 1 in this many. */
 #define CHURN_HOLDOUT	10
 
-/* Defaults. */
+/* --item-loss's names, in TRAIN_LOSS_* order. */
 const char *const train_item_losses[TRAIN_N_LOSSES] = {
 	"softmax", "bce", "softmax+bce"
 };
 
+/* Defaults. */
 void
 train_opts_init(struct train_opts *o)
 {
