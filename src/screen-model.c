@@ -134,6 +134,32 @@ verdict(struct render *r, int y, int x, double flag)
 	return render_text(r, y, x, flag > 0 ? ROLE_GOOD : ROLE_BAD, b);
 }
 
+/*
+ * How a trained model's next-item head learnt, from its settings
+ * (item_loss, negatives, bce_negatives; a model from before --item-loss
+ * has no item_loss: the softmax). BCE: the binary cross entropy.
+ */
+static void
+item_loss_text(const char *cf, char *b, size_t len)
+{
+	char loss[32];
+	double neg = jnum(cf, "negatives"), bn = jnum(cf, "bce_negatives");
+
+	if (explain_json_get(cf, "item_loss", NULL, loss, sizeof(loss)) != 2)
+		strcpy(loss, "softmax");
+	if (strcmp(loss, "softmax") == 0 && neg > 0)
+		snprintf(b, len, "next item: softmax over %g items sampled a "
+		    "step", neg);
+	else if (strcmp(loss, "softmax") == 0)
+		snprintf(b, len, "next item: softmax over every item");
+	else if (strcmp(loss, "bce") == 0)
+		snprintf(b, len, "next item: BCE (SASRec's), %g negatives a "
+		    "position", bn);
+	else
+		snprintf(b, len, "next item: softmax over every item + BCE, %g "
+		    "negatives a position", bn);
+}
+
 /* The card of model m from row y; returns the row after it. */
 static int
 draw_card(struct screen *s, struct render *r, const struct store_model *m,
@@ -176,6 +202,14 @@ draw_card(struct screen *s, struct render *r, const struct store_model *m,
 		    "init); t trains a model");
 	render_textw(r, y++, 1, cols - 2, jnum(cf, "trained") > 0 ?
 	    ROLE_NORMAL : ROLE_NOTE, b, 0);
+	if (jnum(cf, "trained") > 0 && (strcmp(t1, "next-item") == 0 ||
+	    strcmp(t2, "next-item") == 0 || strcmp(t3, "next-item") == 0)) {
+		char l[160];
+
+		item_loss_text(cf, l, sizeof(l));
+		snprintf(b, sizeof(b), "loss       %s", l);
+		render_textw(r, y++, 1, cols - 2, ROLE_NORMAL, b, 0);
+	}
 	if (mt == NULL) {
 		render_textw(r, y++, 1, cols - 2, ROLE_NOTE, "metrics    none "
 		    "stored (journeyscope eval DB computes and stores them)",

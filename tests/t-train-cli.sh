@@ -14,7 +14,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 37
+plan 38
 
 # jvalid FILE: 1 when FILE holds valid JSON
 jvalid() {
@@ -174,6 +174,18 @@ ok $? "--item-loss softmax+bce: trains, byte-identical again, neither the softma
 is "$(jq1 "$tmp/pinfo.json" "json_extract(j, '\$.config.item_loss') || ' ' ||
     json_extract(j, '\$.config.bce_negatives')")" "softmax+bce 4" \
     "model info --json: item_loss softmax+bce, bce_negatives 4"
+# cardloss DB: the model card's loss line, as the explorer shows it
+cardloss() {
+	printf 'M\ndump card\n' >"$tmp/keys"
+	"$JS" explore "$1" --headless "$tmp/keys" --dump "$tmp/card" \
+	    >/dev/null 2>&1 &&
+	    awk '/^==== card/ { on = 1; next } /^====/ { on = 0 }
+	        on && /^ loss / { sub(/^ loss +/, ""); print; exit }' \
+	    "$tmp/card"
+}
+is "$(cardloss "$tmp/a.db") | $(cardloss "$tmp/x.db") | $(cardloss "$tmp/p.db")" \
+    "next item: softmax over every item | next item: BCE (SASRec's), 4 negatives a position | next item: softmax over every item + BCE, 4 negatives a position" \
+    "the explorer's model card names each next-item loss"
 
 # ---- bad options ----
 copy "$base" e.db
