@@ -169,7 +169,6 @@ train_parse(struct optval *ov, struct train_opts *o)
 	const char *s, *dv;
 	struct tparse tp;
 	int auto_dropout;
-	size_t i;
 
 	err_clear(&e);
 	train_opts_init(o);
@@ -219,15 +218,11 @@ train_parse(struct optval *ov, struct train_opts *o)
 	o->churn_cutoffs = (int)v[0];
 	o->bce_negatives = (int)v[1];
 	if ((s = opt_str(ov, "item-loss", NULL)) != NULL) {
-		for (i = 0; i < TRAIN_N_LOSSES; i++)
-			if (strcmp(s, train_item_losses[i]) == 0)
-				break;
-		if (i == TRAIN_N_LOSSES) {
+		if ((o->item_loss = train_item_loss(s)) < 0) {
 			cmd_error("train: --item-loss %s: expected softmax, bce "
 			    "or softmax+bce", s);
 			return -1;
 		}
-		o->item_loss = (int)i;
 	} else if (opt_isset(ov, "bce-negatives"))
 		o->item_loss = TRAIN_LOSS_BCE;
 	if (o->item_loss == TRAIN_LOSS_SOFTMAX &&

@@ -135,29 +135,32 @@ verdict(struct render *r, int y, int x, double flag)
 }
 
 /*
- * How a trained model's next-item head learnt, from its settings
- * (item_loss, negatives, bce_negatives; a model from before --item-loss
- * has no item_loss: the softmax). BCE: the binary cross entropy.
+ * The card's loss line: how a trained model's next-item head learnt,
+ * from its settings (item_loss, negatives, bce_negatives; a model from
+ * before --item-loss has no item_loss: the softmax). BCE: the binary
+ * cross entropy.
  */
 static void
-item_loss_text(const char *cf, char *b, size_t len)
+item_loss_line(const char *cf, char *b, size_t len)
 {
-	char loss[32];
+	char name[32];
 	double neg = jnum(cf, "negatives"), bn = jnum(cf, "bce_negatives");
+	int loss = TRAIN_LOSS_SOFTMAX;
 
-	if (explain_json_get(cf, "item_loss", NULL, loss, sizeof(loss)) != 2)
-		strcpy(loss, "softmax");
-	if (strcmp(loss, "softmax") == 0 && neg > 0)
-		snprintf(b, len, "next item: softmax over %g items sampled a "
-		    "step", neg);
-	else if (strcmp(loss, "softmax") == 0)
-		snprintf(b, len, "next item: softmax over every item");
-	else if (strcmp(loss, "bce") == 0)
-		snprintf(b, len, "next item: BCE (SASRec's), %g negatives a "
-		    "position", bn);
-	else
-		snprintf(b, len, "next item: softmax over every item + BCE, %g "
+	if (explain_json_get(cf, "item_loss", NULL, name, sizeof(name)) == 2)
+		loss = train_item_loss(name);
+	if (loss == TRAIN_LOSS_SOFTMAX && neg > 0)
+		snprintf(b, len, "loss       next item: softmax over %g items "
+		    "sampled a step", neg);
+	else if (loss == TRAIN_LOSS_SOFTMAX)
+		snprintf(b, len, "loss       next item: softmax over every "
+		    "item");
+	else if (loss == TRAIN_LOSS_BCE)
+		snprintf(b, len, "loss       next item: BCE (SASRec's), %g "
 		    "negatives a position", bn);
+	else
+		snprintf(b, len, "loss       next item: softmax over every "
+		    "item + BCE, %g negatives a position", bn);
 }
 
 /* The card of model m from row y; returns the row after it. */
@@ -204,10 +207,7 @@ draw_card(struct screen *s, struct render *r, const struct store_model *m,
 	    ROLE_NORMAL : ROLE_NOTE, b, 0);
 	if (jnum(cf, "trained") > 0 && (strcmp(t1, "next-item") == 0 ||
 	    strcmp(t2, "next-item") == 0 || strcmp(t3, "next-item") == 0)) {
-		char l[160];
-
-		item_loss_text(cf, l, sizeof(l));
-		snprintf(b, sizeof(b), "loss       %s", l);
+		item_loss_line(cf, b, sizeof(b));
 		render_textw(r, y++, 1, cols - 2, ROLE_NORMAL, b, 0);
 	}
 	if (mt == NULL) {

@@ -41,6 +41,17 @@ const char *const train_item_losses[TRAIN_N_LOSSES] = {
 	"softmax", "bce", "softmax+bce"
 };
 
+int
+train_item_loss(const char *name)
+{
+	int i;
+
+	for (i = 0; i < TRAIN_N_LOSSES; i++)
+		if (strcmp(name, train_item_losses[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* Defaults. */
 void
 train_opts_init(struct train_opts *o)

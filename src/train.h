@@ -32,6 +32,8 @@ struct vocab;
 #define TRAIN_N_LOSSES		3
 /* Their names, as --item-loss and the model's settings spell them. */
 extern const char *const train_item_losses[TRAIN_N_LOSSES];
+/* The TRAIN_LOSS_* of a name, or -1. */
+int		 train_item_loss(const char *name);
 
 struct train_opts {
 	int		 epochs;	/* at most */
