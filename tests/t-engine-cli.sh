@@ -6,13 +6,13 @@
 # list and info as JSON; explain (the window against SQL, --json, --drop
 # what-if, bad --drop lists, an unknown customer, --occlusion); score
 # (one row per customer, --csv, --json, the same figures as explain,
-# determinism, --at, no model, names that need quoting). JSON is checked
-# with sqlite3's json functions.
+# determinism, --at, no model, time-shift invariance of churn, names that
+# need quoting). JSON is checked with sqlite3's json functions.
 
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 46
+plan 47
 
 db=$tmp/a.db
 # models DB: how many models the store holds
@@ -251,6 +251,28 @@ run "$JS" score "$tmp/fresh.db"
 [ $status -eq 1 ] && echo "$err" | grep -q "no model" && [ -z "$out" ] &&
     [ "$(q "$tmp/fresh.db" "SELECT count(*) FROM scores")" = 0 ]
 ok $? "score on a store without a model: exit 1, 'no model', no scores"
+
+# the churn head sees the gaps between events, never the time since the
+# last one (the man page says so): b is a shifted by half a year and
+# scores the same; c has a's events with other gaps and does not
+ev() { printf '{"customer":"%s","ts":"%s","type":"%s"}\n' "$@"; }
+{
+	ev a 2024-01-01T00:00:00Z view; ev a 2024-01-03T05:00:00Z buy
+	ev a 2024-01-09T00:00:00Z view
+	ev b 2024-07-01T00:00:00Z view; ev b 2024-07-03T05:00:00Z buy
+	ev b 2024-07-09T00:00:00Z view
+	ev c 2024-01-01T00:00:00Z view; ev c 2024-01-01T00:01:00Z buy
+	ev c 2024-03-09T00:00:00Z view
+} >"$tmp/shift.jsonl"
+"$JS" import -q "$tmp/shift.db" "$tmp/shift.jsonl" 2>"$tmp/err" &&
+    "$JS" model init "$tmp/shift.db" --dim 8 --max-len 4 >/dev/null &&
+    "$JS" score "$tmp/shift.db" --csv >"$tmp/shift.csv" 2>"$tmp/err"
+ca=$(awk -F, '$1 == "a" { print $2 }' "$tmp/shift.csv")
+cb=$(awk -F, '$1 == "b" { print $2 }' "$tmp/shift.csv")
+cc=$(awk -F, '$1 == "c" { print $2 }' "$tmp/shift.csv")
+[ -n "$ca" ] && [ "$ca" = "$cb" ] && [ -n "$cc" ] && [ "$cc" != "$ca" ]
+ok $? "churn: a history shifted in time scores the same ($ca, $cb), \
+other gaps do not ($cc)"
 
 # names that need quoting in CSV and escaping in JSON
 printf '%s\n' \
