@@ -145,22 +145,24 @@ item_loss_line(const char *cf, char *b, size_t len)
 {
 	char name[32];
 	double neg = jnum(cf, "negatives"), bn = jnum(cf, "bce_negatives");
-	int loss = TRAIN_LOSS_SOFTMAX;
+	int loss = TRAIN_LOSS_SOFTMAX, n;
 
 	if (explain_json_get(cf, "item_loss", NULL, name, sizeof(name)) == 2)
 		loss = train_item_loss(name);
+	n = snprintf(b, len, "loss       next item: ");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	b += n;
+	len -= (size_t)n;
 	if (loss == TRAIN_LOSS_SOFTMAX && neg > 0)
-		snprintf(b, len, "loss       next item: softmax over %g items "
-		    "sampled a step", neg);
+		snprintf(b, len, "softmax over %g items sampled a step", neg);
 	else if (loss == TRAIN_LOSS_SOFTMAX)
-		snprintf(b, len, "loss       next item: softmax over every "
-		    "item");
+		snprintf(b, len, "softmax over every item");
 	else if (loss == TRAIN_LOSS_BCE)
-		snprintf(b, len, "loss       next item: BCE (SASRec's), %g "
-		    "negatives a position", bn);
+		snprintf(b, len, "BCE (SASRec's), %g negatives a position", bn);
 	else
-		snprintf(b, len, "loss       next item: softmax over every "
-		    "item + BCE, %g negatives a position", bn);
+		snprintf(b, len, "softmax over every item + BCE, %g negatives "
+		    "a position", bn);
 }
 
 /* The card of model m from row y; returns the row after it. */
