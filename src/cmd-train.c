@@ -35,6 +35,8 @@ static const struct opt train_opt_table[] = {
 	    "when customers average fewer than 20 events (sparse data), else "
 	    "0.2" },
 	{ "weight-decay", 0, "W", "AdamW weight decay (default 0.01)" },
+	{ "adam-eps", 0, "E", "AdamW's epsilon, added to the root of the "
+	    "second moment (default 1e-8)" },
 	{ "warmup", 0, "STEPS", "learning-rate warm-up (default 1% of the "
 	    "steps)" },
 	{ "negatives", 0, "K", "next-item loss against K items sampled per "
@@ -165,7 +167,7 @@ train_parse(struct optval *ov, struct train_opts *o)
 {
 	struct err e;
 	int64_t v[12];
-	double f[3];
+	double f[4];
 	const char *s, *dv;
 	struct tparse tp;
 	int auto_dropout;
@@ -192,7 +194,8 @@ train_parse(struct optval *ov, struct train_opts *o)
 	    (!auto_dropout &&
 	    opt_double(ov, "dropout", o->dropout, 0, 0.95, &f[1], &e) < 0) ||
 	    opt_double(ov, "weight-decay", o->weight_decay, 0, 10, &f[2],
-	    &e) < 0) {
+	    &e) < 0 ||
+	    opt_double(ov, "adam-eps", o->adam_eps, 0, 1, &f[3], &e) < 0) {
 		cmd_error("train: %s", e.msg);
 		return -1;
 	}
@@ -241,6 +244,7 @@ train_parse(struct optval *ov, struct train_opts *o)
 	if (!auto_dropout)
 		o->dropout = (float)f[1];
 	o->weight_decay = (float)f[2];
+	o->adam_eps = (float)f[3];
 	if (o->C % o->H != 0) {
 		cmd_error("train: --heads %d does not divide --dim %d", o->H,
 		    o->C);

@@ -61,6 +61,7 @@ train_opts_init(struct train_opts *o)
 	o->batch = 128;
 	o->lr = 1e-3f;
 	o->weight_decay = 0.01f;
+	o->adam_eps = 1e-8f;
 	o->dropout = -1;	/* train_dropout_auto */
 	o->clip = 1.0f;
 	o->warmup = -1;
@@ -644,7 +645,8 @@ train_step(struct trainer *tr, const struct tset *set, const uint32_t *idx,
 {
 	const struct nn_model *m = tr->m;
 	const int NI = m->cfg.n_items, C = m->cfg.C;
-	struct nn_adamw ad = { lr, 0.9f, 0.98f, 1e-8f, tr->o->weight_decay };
+	struct nn_adamw ad = { lr, 0.9f, 0.98f, tr->o->adam_eps,
+	    tr->o->weight_decay };
 	float gscale = 1.0f;
 	double norm;
 	int i, k, per;
@@ -968,7 +970,8 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	buf_init(&b);
 	buf_printf(&b, "{\"trained\":true,\"tasks\":[%s%s%s%s%s],"
 	    "\"epochs\":%d,\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,"
-	    "\"lr\":%g,\"weight_decay\":%g,\"dropout\":%g,\"clip\":%g,"
+	    "\"lr\":%g,\"weight_decay\":%g,\"adam_eps\":%g,\"dropout\":%g,"
+	    "\"clip\":%g,"
 	    "\"negatives\":%d,\"item_loss\":\"%s\",\"bce_negatives\":%d,"
 	    "\"seed\":%llu,"
 	    "\"threads\":%d,",
@@ -978,7 +981,8 @@ settings_json(const struct train_opts *o, unsigned tasks, int64_t T,
 	    (tasks & TRAIN_TYPE) && (tasks & TRAIN_ITEM) ? "," : "",
 	    tasks & TRAIN_ITEM ? "\"next-item\"" : "", o->epochs, epochs_run,
 	    best_epoch, o->batch, (double)o->lr, (double)o->weight_decay,
-	    (double)o->dropout, (double)o->clip, o->negatives,
+	    (double)o->adam_eps, (double)o->dropout, (double)o->clip,
+	    o->negatives,
 	    train_item_losses[o->item_loss], o->item_loss !=
 	    TRAIN_LOSS_SOFTMAX ? o->bce_negatives : 0,
 	    (unsigned long long)o->seed, o->threads);

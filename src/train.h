@@ -40,6 +40,7 @@ struct train_opts {
 	int		 batch;		/* windows per step */
 	float		 lr;		/* peak learning rate */
 	float		 weight_decay;
+	float		 adam_eps;	/* AdamW's epsilon */
 	float		 dropout;	/* < 0: train_dropout_auto */
 	float		 clip;		/* gradient norm, 0: none */
 	int		 warmup;	/* steps; -1: 1% of all steps */

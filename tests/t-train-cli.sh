@@ -5,7 +5,8 @@
 # is valid JSON with churn, next_item and next_type blocks; a store with
 # only an event order (sasrec preset) trains without the churn task and
 # its model info and eval say so (tasks, no churn block), --tasks churn
-# there exits 2; bad options exit 2 and add no model; SIGINT after the
+# there exits 2; --adam-eps is recorded and reproduces the model; bad
+# options exit 2 and add no model; SIGINT after the
 # first epoch keeps the best model so far (the delay comes from a timed
 # run), also on a store of 300 customers, where the evaluation after the
 # stop must not see the stop flag again. JSON is checked with sqlite3's
@@ -14,7 +15,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 need sqlite3 cmp
 
-plan 38
+plan 41
 
 # jvalid FILE: 1 when FILE holds valid JSON
 jvalid() {
@@ -174,6 +175,31 @@ ok $? "--item-loss softmax+bce: trains, byte-identical again, neither the softma
 is "$(jq1 "$tmp/pinfo.json" "json_extract(j, '\$.config.item_loss') || ' ' ||
     json_extract(j, '\$.config.bce_negatives')")" "softmax+bce 4" \
     "model info --json: item_loss softmax+bce, bce_negatives 4"
+# ---- AdamW's epsilon (--adam-eps) ----
+copy "$base" e1.db
+run "$JS" train "$tmp/e1.db" --epochs 2 --threads 2 --seed 3 --adam-eps 1e-3 \
+    -q $small
+[ $status -eq 0 ] &&
+    "$JS" model export "$tmp/e1.db" "$tmp/e1.safetensors" -m m1 2>/dev/null &&
+    ! cmp -s "$tmp/e1.safetensors" "$tmp/a.safetensors" &&
+    "$JS" model info "$tmp/e1.db" m1 --json >"$tmp/e1info.json" 2>"$tmp/err" &&
+    [ "$(jq1 "$tmp/e1info.json" "json_extract(j, '\$.config.adam_eps')")" = \
+    0.001 ]
+ok $? "--adam-eps 1e-3: another model than the default's, 0.001 in its settings"
+"$JS" model info "$tmp/a.db" m1 --json >"$tmp/ainfo.json" 2>"$tmp/err"
+aeps=$(jq1 "$tmp/ainfo.json" "json_extract(j, '\$.config.adam_eps')")
+copy "$base" e2.db
+run "$JS" train "$tmp/e2.db" --epochs 2 --threads 2 --seed 3 --adam-eps "$aeps" \
+    -q $small
+[ -n "$aeps" ] && [ $status -eq 0 ] &&
+    "$JS" model export "$tmp/e2.db" "$tmp/e2.safetensors" -m m1 2>/dev/null &&
+    cmp -s "$tmp/e2.safetensors" "$tmp/a.safetensors"
+ok $? "the default model's recorded epsilon ($aeps) given back: the same model, byte for byte"
+run "$JS" train "$tmp/e2.db" --adam-eps 2 -q $small
+[ $status -eq 2 ] && echo "$err" | grep -q -- "adam-eps" &&
+    [ "$(models "$tmp/e2.db")" = 1 ]
+ok $? "--adam-eps 2: exit 2 naming --adam-eps, no model added"
+
 # cardloss DB: the model card's loss line, as the explorer shows it
 cardloss() {
 	printf 'M\ndump card\n' >"$tmp/keys"
