@@ -36,7 +36,7 @@ static const struct opt train_opt_table[] = {
 	    "0.2" },
 	{ "weight-decay", 0, "W", "AdamW weight decay (default 0.01)" },
 	{ "adam-eps", 0, "E", "AdamW's epsilon, added to the root of the "
-	    "second moment (default 1e-8)" },
+	    "second moment (default 3e-4)" },
 	{ "warmup", 0, "STEPS", "learning-rate warm-up (default 1% of the "
 	    "steps)" },
 	{ "negatives", 0, "K", "next-item loss against K items sampled per "

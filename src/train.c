@@ -61,7 +61,7 @@ train_opts_init(struct train_opts *o)
 	o->batch = 128;
 	o->lr = 1e-3f;
 	o->weight_decay = 0.01f;
-	o->adam_eps = 1e-8f;
+	o->adam_eps = 3e-4f;
 	o->dropout = -1;	/* train_dropout_auto */
 	o->clip = 1.0f;
 	o->warmup = -1;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-segment-cli.sh: segments, BG/NBD and triggers end to end, on a
-# sampled store of 800 customers (seed 11) with a model of 3 epochs
+# sampled store of 800 customers (seed 11) with a model of 6 epochs
 # (seed 1) and its scores. segment rfm: the grid it prints is the
 # table's, every customer is in exactly one RFM segment and the one of
 # its cell in the standard map; a broken --rules file is refused naming
@@ -49,9 +49,9 @@ partition() {
 run "$JS" sample "$db" --customers 800 --seed 11 -q
 [ $status -eq 0 ] || bail "sample: $err"
 start=$(date +%s)
-run "$JS" train "$db" --epochs 3 --seed 1 --threads 2 -q
+run "$JS" train "$db" --epochs 6 --seed 1 --threads 2 -q
 [ $status -eq 0 ] || bail "train: $err"
-diag "3 epochs of training took $(($(date +%s) - start)) s"
+diag "6 epochs of training took $(($(date +%s) - start)) s"
 run "$JS" score "$db" -q
 [ $status -eq 0 ] || bail "score: $err"
 active=$(q "$db" "SELECT count(*) FROM customers WHERE n_events > 0")

@@ -6,7 +6,7 @@
 #   tests/bench/accuracy.sh demo [BINARY]
 #       generates the demo's store (journeyscope sample, 2,000 customers,
 #       seed 42), trains with the defaults and the demo's epochs and
-#       batch (DEMO_EPOCHS 7, DEMO_BATCH 32: cmd-explore.c), and prints
+#       batch (DEMO_EPOCHS 14, DEMO_BATCH 32: cmd-explore.c), and prints
 #       the training time with the held-out metrics of `journeyscope
 #       eval` beside their baselines;
 #   tests/bench/accuracy.sh video [BINARY]
@@ -35,7 +35,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 case $what in
 demo)
 	"$js" sample "$db" --customers 2000 --seed 42 -q
-	epochs=${DEMO_EPOCHS:-7}
+	epochs=${DEMO_EPOCHS:-14}
 	batch=${DEMO_BATCH:-32}
 	t0=$(now)
 	# shellcheck disable=SC2086

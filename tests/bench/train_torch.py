@@ -3,8 +3,8 @@
 
     train_torch.py VIDEO.TXT [--epochs E] [--max-len N] [--batch B]
                    [--negatives K] [--dim D] [--layers L] [--heads H]
-                   [--dropout P] [--threads T] [--seed S] [--foreach 0|1]
-                   [--no-check] [--max-steps N]
+                   [--dropout P] [--eps E] [--threads T] [--seed S]
+                   [--foreach 0|1] [--no-check] [--max-steps N]
 
 Trains the journeyscope-seq v1 network of MODEL.md the way src/train.c
 does, in eager PyTorch, float32, on T threads (torch.set_num_threads;
@@ -38,7 +38,8 @@ train.sh also sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS):
   softmax, journeyscope's default), through the tied item embedding, a
   negative equal to the target left out (mean over positions with an item
   target).
-- the optimiser: AdamW (beta 0.9 / 0.98, eps 1e-8, lr 1e-3 with linear
+- the optimiser: AdamW (beta 0.9 / 0.98, eps 3e-4 (--eps, train's
+  --adam-eps), lr 1e-3 with linear
   warm-up over 1% of the steps then cosine to 10%), weight decay 0.01 on
   the linear layers' matrices only (qkv, proj, fc, mlp proj, type head),
   the gradient norm clipped at 1.
@@ -346,6 +347,8 @@ def main(argv):
     ap.add_argument("--heads", type=int, default=2)
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--eps", type=float, default=3e-4,
+                    help="AdamW's epsilon (default 3e-4, train's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--foreach", type=int, default=1,
@@ -406,7 +409,7 @@ def main(argv):
     decay, rest = param_groups(net)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
                              {"params": rest, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.98), eps=1e-8,
+                            lr=a.lr, betas=(0.9, 0.98), eps=a.eps,
                             foreach=bool(a.foreach))
     params = [p for p in net.parameters()]
     total = nb * a.epochs
